@@ -1,0 +1,667 @@
+//===- frontend/Lowering.cpp - From a resolved model to the IR graph ------===//
+//
+// Each equation becomes a few tensor ops: reads become remaps (affine and
+// indirect index maps), a sum over a product becomes one contract op that
+// reads its factors through their index maps (a convolution reads the image
+// with padded affine maps, never materializing patches), other reductions
+// and normalizations become reduce/softmax ops over the axes of their bound
+// variables, and elementwise operators become maps over the union of their
+// operands' variables (broadcast by remaps).
+//
+// A subexpression is lowered to a value together with the list of index
+// variables its axes stand for (LV). Inside a recurrence body the recurrence
+// variable is not an axis but a symbol: the step variable of the loop.
+//
+// Recurrences follow ir/Graph.h: group tensors live in storage extended by
+// their boundary positions; reads of the current step use the values
+// computed earlier in the step, reads of other steps use the carried tensor.
+//
+//===----------------------------------------------------------------------===//
+#include "frontend/Lowering.h"
+
+#include "ir/Builder.h"
+#include "support/Assert.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace gradc {
+
+using namespace sema;
+
+namespace {
+
+/// How a tensor is held in the current context: a value whose axes are the
+/// tensor's axes minus the fixed ones (axisMap -1), each read position
+/// shifted by the storage extension.
+struct View {
+  ir::Value *value = nullptr;
+  std::vector<int> axisMap;
+  std::vector<int64_t> shift;
+};
+
+struct Level {
+  const RecGroup *group;
+  ir::Value *step;
+  std::map<int, int> axisOf; ///< tensor -> its recurrence axis
+  std::map<int, View> carried, local;
+};
+
+/// A lowered subexpression: its axes stand for these index variables.
+struct LV {
+  ir::Value *v;
+  std::vector<int> vars;
+};
+
+class Lowerer {
+public:
+  Lowerer(const Model &m, ir::Graph &g, bool training) : M(m), G(g), B(g), training(training) {}
+
+  void run();
+
+private:
+  // Context of the equation being lowered.
+  const Equation *eq = nullptr;
+  std::map<int, int> symbolOf; ///< var -> level whose step it stands for
+  std::vector<int> varRank;    ///< left-side variables first, in their order
+  std::vector<ir::Value *> syms;
+
+  const Model &M;
+  ir::Graph &G;
+  ir::Builder B;
+  bool training;
+  std::map<int, View> top;
+  std::vector<Level> levels;
+  std::map<int, ir::Value *> plainValues; ///< each tensor as its own shape
+  std::set<ir::Value *> claimed;          ///< values already named after a tensor
+
+  int64_t size(int var) const { return eq->vars[var].size; }
+  std::vector<int64_t> sizes(const std::vector<int> &vars) const {
+    std::vector<int64_t> s;
+    for (int v : vars)
+      s.push_back(size(v));
+    return s;
+  }
+  int symIndex(ir::Value *step) {
+    for (size_t i = 0; i < syms.size(); ++i)
+      if (syms[i] == step)
+        return static_cast<int>(i);
+    syms.push_back(step);
+    return static_cast<int>(syms.size()) - 1;
+  }
+
+  ir::Affine affineFor(const Subscript &s, const std::map<int, int> &loopPos, int64_t shift) {
+    ir::Affine a;
+    a.constant = s.constant + shift;
+    for (auto &[v, c] : s.terms) {
+      auto sym = symbolOf.find(v);
+      if (sym != symbolOf.end())
+        a.add(ir::Affine::symbolVar(symIndex(levels[sym->second].step)), c);
+      else
+        a.add(loopPos.at(v), c);
+    }
+    return a;
+  }
+
+  void loopVarsOf(const RExpr &r, std::vector<int> &out) {
+    for (auto &s : r.subs) {
+      for (auto &[v, c] : s.terms)
+        if (!symbolOf.count(v) && std::find(out.begin(), out.end(), v) == out.end())
+          out.push_back(v);
+      if (s.indirect)
+        loopVarsOf(*s.indirect, out);
+    }
+  }
+
+  const View &viewFor(const RExpr &r);
+  LV read(const RExpr &r);
+  LV lower(const RExpr &e);
+  LV lowerSum(const RExpr &e);
+  ir::Value *layout(const LV &x, const std::vector<int> &vars, bool materialize);
+  ir::Value *lowerEquation(const Equation &e, std::vector<int> *domainOut = nullptr);
+  void lowerUnit(const Unit &u);
+  void lowerGroup(const RecGroup &g);
+  ir::Value *boundaryInit(int tensor, const std::vector<int64_t> &extShape,
+                          const std::vector<int64_t> &shift);
+  void beginEquation(const Equation &e);
+};
+
+void Lowerer::beginEquation(const Equation &e) {
+  eq = &e;
+  symbolOf.clear();
+  syms.clear();
+  varRank.assign(e.vars.size(), 0);
+  for (size_t v = 0; v < e.vars.size(); ++v)
+    varRank[v] = static_cast<int>(e.lhs.size() + v);
+  for (size_t p = 0; p < e.lhs.size(); ++p)
+    if (e.lhs[p].var >= 0)
+      varRank[e.lhs[p].var] = static_cast<int>(p);
+  for (size_t l = 0; l < levels.size(); ++l) {
+    auto it = levels[l].axisOf.find(e.tensor);
+    if (it != levels[l].axisOf.end() && e.lhs[it->second].var >= 0)
+      symbolOf[e.lhs[it->second].var] = static_cast<int>(l);
+  }
+}
+
+const View &Lowerer::viewFor(const RExpr &r) {
+  int last = -1;
+  for (size_t l = 0; l < levels.size(); ++l) {
+    auto ax = levels[l].axisOf.find(r.tensor);
+    if (ax == levels[l].axisOf.end())
+      break;
+    int v;
+    int64_t k;
+    bool simple = r.subs[ax->second].isSimpleVar(v, k);
+    if (!simple || !symbolOf.count(v) || symbolOf[v] != static_cast<int>(l) || k != 0)
+      return levels[l].carried.at(r.tensor);
+    last = static_cast<int>(l);
+  }
+  if (last >= 0) {
+    auto it = levels[last].local.find(r.tensor);
+    GRADC_ASSERT(it != levels[last].local.end(),
+                 "a recurrence reads '" + M.tensors[r.tensor].name + "' before computing it");
+    return it->second;
+  }
+  auto it = top.find(r.tensor);
+  GRADC_ASSERT(it != top.end(), "'" + M.tensors[r.tensor].name + "' read before it is computed");
+  return it->second;
+}
+
+LV Lowerer::read(const RExpr &r) {
+  const View &view = viewFor(r);
+  std::vector<int> vars;
+  loopVarsOf(r, vars);
+  sortByRank(vars, varRank);
+  std::map<int, int> loopPos;
+  for (size_t i = 0; i < vars.size(); ++i)
+    loopPos[vars[i]] = static_cast<int>(i);
+  ir::IndexMap map(view.value->type.rank());
+  std::vector<ir::Value *> indirect;
+  // Each op collects the step variables its maps use; nested reads are ops
+  // of their own.
+  std::vector<ir::Value *> saved = std::move(syms);
+  syms.clear();
+  for (size_t i = 0; i < r.subs.size(); ++i) {
+    int va = view.axisMap[i];
+    if (va < 0)
+      continue;
+    const Subscript &s = r.subs[i];
+    if (s.indirect) {
+      LV ind = read(*s.indirect);
+      indirect.push_back(ind.v);
+      map[va].indirect = static_cast<int>(indirect.size());
+      map[va].pos = ir::Affine::constantOf(s.constant + view.shift[i]);
+      for (int v : ind.vars)
+        map[va].indirectAt.push_back(ir::Affine::var(loopPos.at(v)));
+      continue;
+    }
+    map[va].pos = affineFor(s, loopPos, view.shift[i]);
+  }
+  std::vector<ir::Value *> mySyms = std::move(syms);
+  syms = std::move(saved);
+  std::vector<int64_t> shape = sizes(vars);
+  if (indirect.empty() && mySyms.empty() && map == ir::identityMap(static_cast<int>(map.size())) &&
+      shape == view.value->type.shape)
+    return {view.value, vars};
+  B.setLoc(r.loc);
+  return {B.remap(view.value, map, shape, indirect, mySyms), vars};
+}
+
+/// Lays x out over `vars` (a superset of x.vars, any order). Rank-0 values
+/// broadcast inside elementwise ops by themselves unless `materialize`.
+ir::Value *Lowerer::layout(const LV &x, const std::vector<int> &vars, bool materialize) {
+  if (x.vars == vars || (x.vars.empty() && !materialize))
+    return x.v;
+  ir::IndexMap map(x.vars.size());
+  for (size_t j = 0; j < x.vars.size(); ++j) {
+    auto it = std::find(vars.begin(), vars.end(), x.vars[j]);
+    GRADC_ASSERT(it != vars.end(), "layout onto variables that miss one of the value's");
+    map[j].pos = ir::Affine::var(static_cast<int>(it - vars.begin()));
+  }
+  return B.remap(x.v, map, sizes(vars));
+}
+
+static std::vector<int> unionVars(const std::vector<const LV *> &xs) {
+  std::vector<int> out;
+  for (const LV *x : xs)
+    for (int v : x->vars)
+      if (std::find(out.begin(), out.end(), v) == out.end())
+        out.push_back(v);
+  return out;
+}
+
+/// Orders variables as the left side does, so results need no transpose.
+static void sortByRank(std::vector<int> &vars, const std::vector<int> &rank) {
+  std::stable_sort(vars.begin(), vars.end(), [&](int a, int b) { return rank[a] < rank[b]; });
+}
+
+LV Lowerer::lower(const RExpr &e) {
+  B.setLoc(e.loc);
+  switch (e.kind) {
+  case RKind::Number:
+    return {B.constant(e.value), {}};
+  case RKind::Training:
+    return {B.constant(training ? 1.0 : 0.0), {}};
+  case RKind::Count: {
+    double n = 1;
+    for (int v : e.vars)
+      n *= static_cast<double>(size(v));
+    return {B.constant(n), {}};
+  }
+  case RKind::IndexValue: {
+    ir::Value *io = B.iota({size(e.var)}, 0);
+    auto sym = symbolOf.find(e.var);
+    if (sym == symbolOf.end())
+      return {io, {e.var}};
+    ir::IndexMap m(1);
+    m[0].pos = ir::Affine{0, {{ir::Affine::symbolVar(0), 1}}};
+    return {B.remap(io, m, {}, {}, {levels[sym->second].step}), {}};
+  }
+  case RKind::Read:
+    return read(e);
+  case RKind::Unary: {
+    LV x = lower(*e.kids[0]);
+    B.setLoc(e.loc);
+    if (e.op == ir::OpKind::PowC)
+      return {B.powc(x.v, e.value), x.vars};
+    return {B.unary(e.op, x.v), x.vars};
+  }
+  case RKind::Binary:
+  case RKind::Where: {
+    std::vector<LV> kids;
+    for (auto &k : e.kids)
+      kids.push_back(lower(*k));
+    std::vector<const LV *> ptrs;
+    for (auto &k : kids)
+      ptrs.push_back(&k);
+    std::vector<int> vars = unionVars(ptrs);
+    sortByRank(vars, varRank);
+    B.setLoc(e.loc);
+    std::vector<ir::Value *> vs;
+    for (auto &k : kids)
+      vs.push_back(layout(k, vars, false));
+    if (e.kind == RKind::Where)
+      return {B.where(vs[0], vs[1], vs[2]), vars};
+    return {B.binary(e.op, vs[0], vs[1]), vars};
+  }
+  case RKind::Sum:
+    return lowerSum(e);
+  case RKind::Reduce:
+  case RKind::Normalize: {
+    LV x = lower(*e.kids[0]);
+    B.setLoc(e.loc);
+    std::vector<int> vars = x.vars;
+    bool missing = false;
+    for (int v : e.vars)
+      if (std::find(vars.begin(), vars.end(), v) == vars.end()) {
+        vars.push_back(v);
+        missing = true;
+      }
+    ir::Value *xv = missing ? layout(x, vars, true) : x.v;
+    std::vector<int> axes;
+    for (int v : e.vars)
+      axes.push_back(static_cast<int>(std::find(vars.begin(), vars.end(), v) - vars.begin()));
+    if (e.kind == RKind::Normalize)
+      return {B.normalize(e.op, xv, axes), vars};
+    std::vector<int> rest;
+    for (int v : vars)
+      if (std::find(e.vars.begin(), e.vars.end(), v) == e.vars.end())
+        rest.push_back(v);
+    return {B.reduce(e.op, xv, axes), rest};
+  }
+  }
+  GRADC_UNREACHABLE("unknown RExpr kind");
+}
+
+/// Flattens a product into factors; a divisor becomes a reciprocal factor.
+static void factorsOf(const RExpr &e, std::vector<std::pair<const RExpr *, bool>> &out,
+                      bool recip) {
+  if (e.kind == RKind::Binary && e.op == ir::OpKind::Mul && !recip) {
+    factorsOf(*e.kids[0], out, false);
+    factorsOf(*e.kids[1], out, false);
+    return;
+  }
+  if (e.kind == RKind::Binary && e.op == ir::OpKind::Div && !recip) {
+    factorsOf(*e.kids[0], out, false);
+    out.push_back({e.kids[1].get(), true});
+    return;
+  }
+  out.push_back({&e, recip});
+}
+
+LV Lowerer::lowerSum(const RExpr &e) {
+  std::vector<std::pair<const RExpr *, bool>> factors;
+  factorsOf(*e.kids[0], factors, false);
+  // Factor operands: direct reads keep their index maps; others are lowered.
+  struct Operand {
+    const RExpr *direct = nullptr;
+    LV lv{nullptr, {}};
+  };
+  std::vector<Operand> ops;
+  std::vector<int> all;
+  auto note = [&](int v) {
+    if (std::find(all.begin(), all.end(), v) == all.end())
+      all.push_back(v);
+  };
+  for (auto &[f, recip] : factors) {
+    Operand op;
+    bool direct = !recip && f->kind == RKind::Read;
+    if (direct)
+      for (auto &s : f->subs)
+        direct = direct && !s.indirect;
+    if (direct) {
+      op.direct = f;
+      std::vector<int> vs;
+      loopVarsOf(*f, vs);
+      for (int v : vs)
+        note(v);
+    } else {
+      op.lv = lower(*f);
+      if (recip) {
+        B.setLoc(f->loc);
+        op.lv.v = B.binary(ir::OpKind::Div, B.constant(1.0), op.lv.v);
+      }
+      for (int v : op.lv.vars)
+        note(v);
+    }
+    ops.push_back(op);
+  }
+  std::vector<int> outVars, redVars;
+  for (int v : all)
+    if (std::find(e.vars.begin(), e.vars.end(), v) == e.vars.end())
+      outVars.push_back(v);
+  sortByRank(outVars, varRank);
+  for (int v : e.vars)
+    if (std::find(all.begin(), all.end(), v) != all.end())
+      redVars.push_back(v);
+  double scale = 1;
+  for (int v : e.vars)
+    if (std::find(all.begin(), all.end(), v) == all.end())
+      scale *= static_cast<double>(size(v));
+  if (ops.size() == 1 && !ops[0].direct) {
+    // A sum of one computed value: a reduction over its axes.
+    std::vector<int> axes;
+    for (int v : redVars)
+      axes.push_back(static_cast<int>(
+          std::find(ops[0].lv.vars.begin(), ops[0].lv.vars.end(), v) - ops[0].lv.vars.begin()));
+    B.setLoc(e.loc);
+    ir::Value *r = axes.empty() ? ops[0].lv.v : B.reduce(ir::OpKind::ReduceSum, ops[0].lv.v, axes);
+    std::vector<int> rest;
+    for (int v : ops[0].lv.vars)
+      if (std::find(redVars.begin(), redVars.end(), v) == redVars.end())
+        rest.push_back(v);
+    if (scale != 1)
+      r = B.binary(ir::OpKind::Mul, r, B.constant(scale));
+    return {r, rest};
+  }
+  std::map<int, int> loopPos;
+  for (size_t i = 0; i < outVars.size(); ++i)
+    loopPos[outVars[i]] = static_cast<int>(i);
+  for (size_t i = 0; i < redVars.size(); ++i)
+    loopPos[redVars[i]] = static_cast<int>(outVars.size() + i);
+  std::vector<ir::Value *> values;
+  std::vector<ir::IndexMap> maps;
+  std::vector<ir::Value *> savedSyms = syms;
+  syms.clear();
+  for (auto &op : ops) {
+    if (op.direct) {
+      const View &view = viewFor(*op.direct);
+      ir::IndexMap map(view.value->type.rank());
+      for (size_t i = 0; i < op.direct->subs.size(); ++i)
+        if (view.axisMap[i] >= 0)
+          map[view.axisMap[i]].pos = affineFor(op.direct->subs[i], loopPos, view.shift[i]);
+      values.push_back(view.value);
+      maps.push_back(std::move(map));
+    } else {
+      ir::IndexMap map(op.lv.vars.size());
+      for (size_t j = 0; j < op.lv.vars.size(); ++j)
+        map[j].pos = ir::Affine::var(loopPos.at(op.lv.vars[j]));
+      values.push_back(op.lv.v);
+      maps.push_back(std::move(map));
+    }
+  }
+  std::vector<ir::Value *> mySyms = syms;
+  syms = savedSyms;
+  B.setLoc(e.loc);
+  ir::Value *r = B.contract(values, maps, sizes(outVars), sizes(redVars), mySyms);
+  if (scale != 1)
+    r = B.binary(ir::OpKind::Mul, r, B.constant(scale));
+  return {r, outVars};
+}
+
+ir::Value *Lowerer::lowerEquation(const Equation &e, std::vector<int> *domainOut) {
+  beginEquation(e);
+  std::vector<int> domain;
+  for (auto &l : e.lhs)
+    if (l.var >= 0 && !symbolOf.count(l.var))
+      domain.push_back(l.var);
+  LV x = lower(*e.rhs);
+  B.setLoc(e.loc);
+  ir::Value *v = layout(x, domain, true);
+  if (domainOut)
+    *domainOut = domain;
+  return v;
+}
+
+/// The extended storage of a recurrence tensor with its boundary values in
+/// place: each boundary equation's value, given a unit axis where its
+/// position is constant, then shifted into place (other positions read out
+/// of bounds, hence 0).
+ir::Value *Lowerer::boundaryInit(int tensor, const std::vector<int64_t> &extShape,
+                                 const std::vector<int64_t> &shift) {
+  const Tensor &T = M.tensors[tensor];
+  ir::Value *sum = nullptr;
+  for (int b : T.boundaryEqs) {
+    const Equation &be = M.equations[b];
+    ir::Value *v = lowerEquation(be);
+    B.setLoc(be.loc);
+    std::vector<int64_t> unitShape;
+    ir::IndexMap toUnit(v->type.rank());
+    int k = 0;
+    for (size_t p = 0; p < be.lhs.size(); ++p) {
+      if (be.lhs[p].var >= 0) {
+        toUnit[k++].pos = ir::Affine::var(static_cast<int>(p));
+        unitShape.push_back(be.vars[be.lhs[p].var].size);
+      } else {
+        unitShape.push_back(1);
+      }
+    }
+    ir::Value *unit = B.remap(v, toUnit, unitShape);
+    ir::IndexMap place(extShape.size());
+    for (size_t p = 0; p < extShape.size(); ++p) {
+      int64_t off = shift[p] + (be.lhs[p].var >= 0 ? 0 : be.lhs[p].constant);
+      place[p].pos = ir::Affine{-off, {{static_cast<int>(p), 1}}};
+    }
+    ir::Value *placed = B.remap(unit, place, extShape);
+    sum = sum ? B.binary(ir::OpKind::Add, sum, placed) : placed;
+  }
+  if (!sum)
+    sum = B.constant(0.0, extShape);
+  return sum;
+}
+
+void Lowerer::lowerGroup(const RecGroup &g) {
+  std::vector<ir::Value *> inits;
+  std::vector<ir::CarriedInfo> carried;
+  std::vector<View> carriedViews;
+  B.setLoc(g.loc);
+  for (size_t i = 0; i < g.tensors.size(); ++i) {
+    int t = g.tensors[i];
+    const Tensor &T = M.tensors[t];
+    View cv;
+    if (levels.empty()) {
+      std::vector<int64_t> ext;
+      for (size_t a = 0; a < T.shape.size(); ++a)
+        ext.push_back(T.shape[a] + T.extBefore[a] + T.extAfter[a]);
+      cv.axisMap.resize(T.shape.size());
+      for (size_t a = 0; a < T.shape.size(); ++a)
+        cv.axisMap[a] = static_cast<int>(a);
+      cv.shift = T.extBefore;
+      cv.value = boundaryInit(t, ext, cv.shift);
+      B.setLoc(g.loc);
+    } else {
+      // The slice of the enclosing level's carried tensor at its step.
+      Level &P = levels.back();
+      const View &pv = P.carried.at(t);
+      int pAxis = pv.axisMap[P.axisOf.at(t)];
+      ir::IndexMap m(pv.value->type.rank());
+      std::vector<int64_t> shape;
+      int k = 0;
+      for (int a = 0; a < pv.value->type.rank(); ++a) {
+        if (a == pAxis) {
+          m[a].pos = ir::Affine{pv.shift[P.axisOf.at(t)], {{ir::Affine::symbolVar(0), 1}}};
+          continue;
+        }
+        m[a].pos = ir::Affine::var(k++);
+        shape.push_back(pv.value->type.shape[a]);
+      }
+      cv.value = B.remap(pv.value, m, shape, {}, {P.step});
+      cv.shift = pv.shift;
+      cv.axisMap = pv.axisMap;
+      for (auto &am : cv.axisMap)
+        if (am == pAxis)
+          am = -1;
+        else if (am > pAxis)
+          --am;
+    }
+    int ax = g.axis[i];
+    carried.push_back({cv.axisMap[ax], cv.shift[ax]});
+    inits.push_back(cv.value);
+    carriedViews.push_back(cv);
+  }
+  ir::Op *rec = B.recurrence(inits, carried, g.steps, g.reverse);
+  ir::Region *outer = B.region();
+  B.setRegion(rec->body.get());
+  Level L;
+  L.group = &g;
+  L.step = rec->body->args[0];
+  for (size_t i = 0; i < g.tensors.size(); ++i) {
+    L.axisOf[g.tensors[i]] = g.axis[i];
+    View cv = carriedViews[i];
+    cv.value = rec->body->args[i + 1];
+    B.name(cv.value, M.tensors[g.tensors[i]].name + ".carried");
+    L.carried[g.tensors[i]] = cv;
+  }
+  levels.push_back(std::move(L));
+  for (const Unit &u : g.body)
+    lowerUnit(u);
+  std::vector<ir::Value *> slices;
+  std::vector<ir::YieldInfo> yields;
+  for (size_t i = 0; i < g.tensors.size(); ++i) {
+    slices.push_back(levels.back().local.at(g.tensors[i]).value);
+    yields.push_back({static_cast<int>(i), 0, false});
+  }
+  B.setLoc(g.loc);
+  B.yield(slices, yields);
+  levels.pop_back();
+  B.setRegion(outer);
+  for (size_t i = 0; i < g.tensors.size(); ++i) {
+    int t = g.tensors[i];
+    View v = carriedViews[i];
+    v.value = rec->results[i];
+    B.name(v.value, M.tensors[t].name + ".ext");
+    if (levels.empty()) {
+      top[t] = v;
+      // The tensor itself: its storage without the boundary positions.
+      const Tensor &T = M.tensors[t];
+      ir::IndexMap m(T.shape.size());
+      for (size_t a = 0; a < T.shape.size(); ++a)
+        m[a].pos = ir::Affine{T.extBefore[a], {{static_cast<int>(a), 1}}};
+      ir::Value *plain = B.remap(v.value, m, T.shape);
+      B.name(plain, T.name);
+      plainValues[t] = plain;
+    } else {
+      levels.back().local[t] = v;
+    }
+  }
+}
+
+void Lowerer::lowerUnit(const Unit &u) {
+  if (u.group) {
+    lowerGroup(*u.group);
+    return;
+  }
+  const Equation &e = M.equations[u.eq];
+  ir::Value *v = lowerEquation(e);
+  const Tensor &T = M.tensors[e.tensor];
+  View view;
+  view.value = v;
+  int k = 0;
+  for (size_t a = 0; a < T.shape.size(); ++a) {
+    bool fixed = false;
+    for (auto &L : levels)
+      if (L.axisOf.count(e.tensor) && L.axisOf.at(e.tensor) == static_cast<int>(a))
+        fixed = true;
+    view.axisMap.push_back(fixed ? -1 : k++);
+    view.shift.push_back(0);
+  }
+  // A copy `a = b` is b's value itself: the first tensor names it.
+  if (claimed.insert(v).second)
+    B.name(v, levels.empty() ? T.name : T.name + ".step");
+  if (levels.empty()) {
+    top[e.tensor] = view;
+    plainValues[e.tensor] = v;
+  } else {
+    levels.back().local[e.tensor] = view;
+  }
+}
+
+void Lowerer::run() {
+  G.modelName = M.name;
+  G.training = training;
+  // Leaves in declaration order (a def's params at the position of its call).
+  std::vector<int> leaves;
+  for (size_t t = 0; t < M.tensors.size(); ++t)
+    if (M.tensors[t].role != Role::Equation)
+      leaves.push_back(static_cast<int>(t));
+  auto before = [](SourceLoc a, SourceLoc b) {
+    if (a.file != b.file)
+      return a.file < b.file;
+    return a.line != b.line ? a.line < b.line : a.col < b.col;
+  };
+  std::stable_sort(leaves.begin(), leaves.end(), [&](int a, int b) {
+    const auto &ka = M.tensors[a].orderKey, &kb = M.tensors[b].orderKey;
+    return std::lexicographical_compare(ka.begin(), ka.end(), kb.begin(), kb.end(), before);
+  });
+  for (int t : leaves) {
+    const Tensor &T = M.tensors[t];
+    ir::OpKind kind = T.role == Role::Input   ? ir::OpKind::Input
+                      : T.role == Role::Param ? ir::OpKind::Param
+                      : T.role == Role::Noise ? ir::OpKind::Noise
+                                              : ir::OpKind::State;
+    B.setLoc(T.loc);
+    ir::TensorType ty{T.isInt ? ir::DType::I32 : ir::DType::F32, T.shape};
+    ir::Value *v = B.leaf(kind, T.name, ty, T.init);
+    View view;
+    view.value = v;
+    for (size_t a = 0; a < T.shape.size(); ++a) {
+      view.axisMap.push_back(static_cast<int>(a));
+      view.shift.push_back(0);
+    }
+    top[t] = view;
+    plainValues[t] = v;
+    claimed.insert(v);
+  }
+  for (const Unit &u : M.schedule)
+    lowerUnit(u);
+  for (auto &o : M.outputs)
+    G.outputs.push_back({o.name, plainValues.at(o.tensor), o.loc});
+  if (M.loss)
+    G.loss = {M.loss->name, plainValues.at(M.loss->tensor), M.loss->loc};
+  for (auto &mt : M.metrics)
+    G.metrics.push_back({mt.name, plainValues.at(mt.tensor), mt.loc});
+  for (auto &[state, e] : M.updates)
+    G.updates.push_back({plainValues.at(state), plainValues.at(M.equations[e].tensor),
+                         M.equations[e].loc});
+}
+
+} // namespace
+
+std::unique_ptr<ir::Graph> lowerModel(const Model &model, bool training) {
+  auto g = std::make_unique<ir::Graph>();
+  Lowerer(model, *g, training).run();
+  return g;
+}
+
+} // namespace gradc

@@ -1,0 +1,66 @@
+//===- ir/Builder.h - Creating ops with their result types ----------------===//
+//
+// Every op is created through the Builder, which computes the result type
+// from the operands and attributes and checks the op's own invariants with
+// internal assertions (a front end that hands it ill-typed operands has a
+// bug). Ops are appended to the current region at the current location.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Graph.h"
+
+namespace gradc::ir {
+
+class Builder {
+public:
+  explicit Builder(Graph &g) : g_(g), region_(&g.top) {}
+
+  Graph &graph() { return g_; }
+  void setRegion(Region *r) { region_ = r; }
+  Region *region() const { return region_; }
+  void setLoc(SourceLoc l) { loc_ = l; }
+  SourceLoc loc() const { return loc_; }
+  void setBackward(bool b) { backward_ = b; }
+
+  /// input, param, state, noise: named leaves.
+  Value *leaf(OpKind kind, const std::string &name, TensorType type, InitSpec init = {});
+  /// A tensor of `shape` filled with `v` (rank 0 by default).
+  Value *constant(double v, std::vector<int64_t> shape = {});
+  /// An i32 tensor whose value is the position along `axis`.
+  Value *iota(std::vector<int64_t> shape, int axis);
+  Value *unary(OpKind kind, Value *x);
+  Value *powc(Value *x, double exponent);
+  /// Elementwise; one operand may be rank 0. Comparisons give f32 0/1.
+  Value *binary(OpKind kind, Value *a, Value *b);
+  Value *where(Value *cond, Value *a, Value *b);
+  /// result[d] = src[map(d)]; `indirect` are the int tensors the map's
+  /// indirect axes read (operands 1..n of the op).
+  Value *remap(Value *src, IndexMap map, std::vector<int64_t> shape,
+               std::vector<Value *> indirect = {}, std::vector<Value *> symbols = {});
+  /// result[d] = sum_r prod_k factors[k][maps[k](d, r)].
+  Value *contract(std::vector<Value *> factors, std::vector<IndexMap> maps,
+                  std::vector<int64_t> shape, std::vector<int64_t> reductionSizes,
+                  std::vector<Value *> symbols = {});
+  Value *reduce(OpKind kind, Value *x, std::vector<int> axes);
+  Value *normalize(OpKind kind, Value *x, std::vector<int> axes);
+  /// Creates a recurrence whose body region has the step variable and one
+  /// argument per carried tensor; fill the body, then call yield() in it.
+  Op *recurrence(std::vector<Value *> inits, std::vector<CarriedInfo> carried, int64_t steps,
+                 bool reverse);
+  Op *yield(std::vector<Value *> slices, std::vector<YieldInfo> info);
+
+  /// Gives a value a (unique) name derived from `name`.
+  void name(Value *v, const std::string &name) { g_.rename(v, name); }
+
+private:
+  Op *create(OpKind kind, std::vector<Value *> operands, std::vector<TensorType> resultTypes,
+             const std::string &name = "");
+
+  Graph &g_;
+  Region *region_;
+  SourceLoc loc_;
+  bool backward_ = false;
+};
+
+} // namespace gradc::ir

@@ -1,0 +1,113 @@
+//===- tools/CmdCompile.cpp - gradc compile -------------------------------===//
+//
+// Prints a stage of the pipeline: the syntax tree, the IR graph, or the
+// graph as Graphviz DOT. A `.ir` file is IR text: it is parsed, verified and
+// printed again, so that passes can be tested on IR alone.
+//
+//===----------------------------------------------------------------------===//
+#include "frontend/ASTPrinter.h"
+#include "frontend/Lowering.h"
+#include "ir/DotWriter.h"
+#include "ir/IRParser.h"
+#include "ir/Printer.h"
+#include "ir/Verifier.h"
+#include "support/Assert.h"
+#include "tools/Commands.h"
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+namespace gradc::tool {
+
+namespace {
+
+struct CompileOptions {
+  CommonOptions common;
+  std::string emit = "ir";
+  std::string out;
+  bool trainMode = false;
+};
+
+/// Verifies a graph a stage produced; a failure is a bug in that stage.
+void verifyOrDie(const ir::Graph &g, const char *stage) {
+  std::vector<std::string> problems = ir::verifyGraph(g);
+  if (problems.empty())
+    return;
+  std::string msg = std::string("the IR after ") + stage + " is malformed:";
+  for (auto &p : problems)
+    msg += "\n  " + p;
+  throw InternalError(msg);
+}
+
+int writeOut(const std::string &text, const std::string &path) {
+  if (path.empty() || path == "-") {
+    std::cout << text;
+    return kOk;
+  }
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+  f.close();
+  if (!f) {
+    std::cerr << "gradc: error: cannot write '" << path << "'\n";
+    return kUserError;
+  }
+  return kOk;
+}
+
+bool endsWith(const std::string &s, const std::string &suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+int runCompile(const CompileOptions &o) {
+  SourceManager sm;
+  DiagnosticEngine diags(sm, &std::cerr);
+  std::unique_ptr<ir::Graph> graph;
+  if (endsWith(o.common.file, ".ir")) {
+    std::ifstream f(o.common.file, std::ios::binary);
+    if (!f) {
+      diags.fileError(o.common.file, "cannot open the file");
+      return kUserError;
+    }
+    std::stringstream ss;
+    ss << f.rdbuf();
+    graph = ir::parseGraph(ss.str(), o.common.file, sm, diags);
+    if (!graph || diags.hasErrors())
+      return kUserError;
+    std::vector<std::string> problems = ir::verifyGraph(*graph);
+    if (!problems.empty()) {
+      for (auto &p : problems)
+        std::cerr << o.common.file << ": error: " << p << "\n";
+      return kUserError;
+    }
+    if (o.emit == "ast") {
+      std::cerr << "gradc: error: --emit=ast needs a model file, not IR\n";
+      return kUsage;
+    }
+  } else {
+    FrontendResult fr = runFrontend(o.common.file, nullptr, o.common.frontend(), sm, diags);
+    if (o.emit == "ast")
+      return writeOut(printAST(*fr.program.modules[0]), o.out);
+    graph = lowerModel(*fr.model, o.trainMode);
+    verifyOrDie(*graph, "lowering");
+  }
+  if (o.emit == "ir")
+    return writeOut(ir::printGraph(*graph, &sm), o.out);
+  return writeOut(ir::writeDot(*graph), o.out);
+}
+
+} // namespace
+
+Command addCompile(CLI::App &app) {
+  auto o = std::make_shared<CompileOptions>();
+  CLI::App *cmd = app.add_subcommand("compile", "print a stage of the compilation");
+  o->common.add(*cmd);
+  cmd->add_option("--emit", o->emit, "ast: the syntax tree; ir: the forward graph; dot: Graphviz")
+      ->check(CLI::IsMember({"ast", "ir", "dot"}));
+  cmd->add_option("-o", o->out, "write to this file instead of standard output");
+  cmd->add_flag("--train-mode", o->trainMode, "lower the training graph (training = 1)");
+  return {cmd, [o] { return runCompile(*o); }};
+}
+
+} // namespace gradc::tool

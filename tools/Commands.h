@@ -1,0 +1,42 @@
+//===- tools/Commands.h - The gradc subcommands ---------------------------===//
+//
+// Each subcommand registers its options on a CLI11 subcommand and runs with
+// the shared context. Exit statuses (DESIGN.md): 0 success, 1 an error in
+// the user's files, 2 bad usage, 3 internal error, 4 a failed check.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "frontend/CompileModel.h"
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace gradc::tool {
+
+enum ExitCode { kOk = 0, kUserError = 1, kUsage = 2, kInternal = 3, kCheckFailed = 4 };
+
+/// Options every compiling command takes.
+struct CommonOptions {
+  std::string file;
+  std::string model;
+  std::vector<std::string> defines; ///< -D NAME=VALUE
+  void add(CLI::App &cmd);
+  /// Parses the -D list; throws sema::UsageError on a malformed one.
+  FrontendOptions frontend() const;
+};
+
+/// A registered subcommand: `run` is called when it was selected.
+struct Command {
+  CLI::App *app;
+  std::function<int()> run;
+};
+
+Command addCheck(CLI::App &app);
+Command addCompile(CLI::App &app);
+Command addRun(CLI::App &app);
+
+} // namespace gradc::tool

@@ -1,0 +1,33 @@
+//===- tools/Common.cpp - Options shared by the compiling commands --------===//
+#include "tools/Commands.h"
+
+#include <cerrno>
+#include <cstdlib>
+
+namespace gradc::tool {
+
+void CommonOptions::add(CLI::App &cmd) {
+  cmd.add_option("FILE", file, "the model file (.grad)")->required();
+  cmd.add_option("--model", model, "the model to use when the file holds several");
+  cmd.add_option("-D", defines, "override a dim: -D T=100")->allow_extra_args(false);
+}
+
+FrontendOptions CommonOptions::frontend() const {
+  FrontendOptions o;
+  o.modelName = model;
+  for (const std::string &d : defines) {
+    auto eq = d.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == d.size())
+      throw sema::UsageError("-D " + d + ": expected NAME=VALUE");
+    std::string name = d.substr(0, eq), val = d.substr(eq + 1);
+    errno = 0;
+    char *end = nullptr;
+    long long v = std::strtoll(val.c_str(), &end, 10);
+    if (errno || *end || v < 1 || v > 2147483647LL)
+      throw sema::UsageError("-D " + d + ": the value must be a whole number in 1 .. 2147483647");
+    o.dims[name] = v;
+  }
+  return o;
+}
+
+} // namespace gradc::tool
