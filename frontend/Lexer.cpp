@@ -1,6 +1,7 @@
 //===- frontend/Lexer.cpp - Tokenizer of the model language ----------------===//
 #include "frontend/Lexer.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <utility>
@@ -183,27 +184,22 @@ Token Lexer::next() {
   }
 }
 
-/// The value of a number whose decimal value does not fit a double: too
-/// large (returns false) or so small that it rounds to 0 (returns true).
-static bool underflows(std::string_view text) {
+/// For a number too large or too small for a double: whether it is too
+/// small (it rounds to 0) rather than too large. Compares the decimal
+/// exponent of its first significant digit with 0.
+static bool roundsToZero(std::string_view text) {
   size_t i = 0;
-  long leadExp = 0; // decimal exponent of the first significant digit
-  bool seenSignificant = false;
-  long intDigits = 0, fracZeros = 0;
+  long intDigits = 0, fracZeros = 0; // significant integer digits; zeros after '.'
   for (; i < text.size() && isDigit(text[i]); ++i)
-    if (seenSignificant || text[i] != '0') {
-      seenSignificant = true;
+    if (intDigits > 0 || text[i] != '0')
       ++intDigits;
+  if (i < text.size() && text[i] == '.') {
+    bool significant = false;
+    for (++i; i < text.size() && isDigit(text[i]); ++i) {
+      significant |= text[i] != '0';
+      fracZeros += !significant;
     }
-  if (i < text.size() && text[i] == '.')
-    for (++i; i < text.size() && isDigit(text[i]); ++i)
-      if (!seenSignificant) {
-        if (text[i] != '0')
-          seenSignificant = true;
-        else
-          ++fracZeros;
-      }
-  leadExp = intDigits > 0 ? intDigits - 1 : -(fracZeros + 1);
+  }
   long exp = 0;
   if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
     ++i;
@@ -215,6 +211,7 @@ static bool underflows(std::string_view text) {
     if (negative)
       exp = -exp;
   }
+  long leadExp = intDigits > 0 ? intDigits - 1 : -(fracZeros + 1);
   return leadExp + exp < 0;
 }
 
@@ -259,7 +256,7 @@ Token Lexer::lexNumber() {
   Token t = make(TokenKind::Number, loc, begin);
   auto [ptr, ec] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), t.number);
   if (ec == std::errc::result_out_of_range) {
-    if (!underflows(t.text))
+    if (!roundsToZero(t.text))
       diags_.fatal(loc, "the number '" + t.text + "' is too large");
     t.number = 0;
   }

@@ -127,6 +127,20 @@ private:
   void beginEquation(const Equation &e);
 };
 
+static std::vector<int> unionVars(const std::vector<const LV *> &xs) {
+  std::vector<int> out;
+  for (const LV *x : xs)
+    for (int v : x->vars)
+      if (std::find(out.begin(), out.end(), v) == out.end())
+        out.push_back(v);
+  return out;
+}
+
+/// Orders variables as the left side does, so results need no transpose.
+static void sortByRank(std::vector<int> &vars, const std::vector<int> &rank) {
+  std::stable_sort(vars.begin(), vars.end(), [&](int a, int b) { return rank[a] < rank[b]; });
+}
+
 void Lowerer::beginEquation(const Equation &e) {
   eq = &e;
   symbolOf.clear();
@@ -220,20 +234,6 @@ ir::Value *Lowerer::layout(const LV &x, const std::vector<int> &vars, bool mater
     map[j].pos = ir::Affine::var(static_cast<int>(it - vars.begin()));
   }
   return B.remap(x.v, map, sizes(vars));
-}
-
-static std::vector<int> unionVars(const std::vector<const LV *> &xs) {
-  std::vector<int> out;
-  for (const LV *x : xs)
-    for (int v : x->vars)
-      if (std::find(out.begin(), out.end(), v) == out.end())
-        out.push_back(v);
-  return out;
-}
-
-/// Orders variables as the left side does, so results need no transpose.
-static void sortByRank(std::vector<int> &vars, const std::vector<int> &rank) {
-  std::stable_sort(vars.begin(), vars.end(), [&](int a, int b) { return rank[a] < rank[b]; });
 }
 
 LV Lowerer::lower(const RExpr &e) {

@@ -15,10 +15,6 @@
 #include "ir/Verifier.h"
 #include "support/Assert.h"
 
-#include <charconv>
-#include <cmath>
-#include <cstdlib>
-#include <limits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -31,56 +27,15 @@ namespace {
 /// resolveLoopVars renumbers it to rank + N.
 constexpr int kReductionBase = 1 << 20;
 
-class IRParser {
+class IRParser : IRTokenReader {
 public:
   IRParser(std::string text, uint32_t file, SourceManager &sm, DiagnosticEngine &diags)
-      : lex_(std::move(text), file, diags), sm_(sm), diags_(diags),
-        g_(std::make_unique<Graph>()), b_(*g_) {
-    tok_ = lex_.next();
-  }
+      : IRTokenReader(std::move(text), file, sm, diags), g_(std::make_unique<Graph>()),
+        b_(*g_) {}
 
   std::unique_ptr<Graph> parseGraph();
 
 private:
-  // Tokens.
-  Token take() {
-    Token t = std::move(tok_);
-    tok_ = lex_.next();
-    return t;
-  }
-  [[noreturn]] void error(SourceLoc loc, const std::string &msg) { diags_.fatal(loc, msg); }
-  [[noreturn]] void errorExpected(const std::string &what) {
-    std::string found = tok_.kind == TokKind::Eof         ? "the end of the input"
-                        : tok_.kind == TokKind::ValueName ? "%" + tok_.text
-                        : tok_.kind == TokKind::String    ? "a string"
-                                                          : "'" + tok_.text + "'";
-    error(tok_.loc, "expected " + what + ", found " + found);
-  }
-  bool consumePunct(std::string_view p) { return tok_.isPunct(p) ? (take(), true) : false; }
-  bool consumeWord(std::string_view w) { return tok_.isWord(w) ? (take(), true) : false; }
-  void expectPunct(std::string_view p) {
-    if (!consumePunct(p))
-      errorExpected("'" + std::string(p) + "'");
-  }
-  void expectWord(std::string_view w) {
-    if (!consumeWord(w))
-      errorExpected("'" + std::string(w) + "'");
-  }
-  Token expect(TokKind k, const char *what) {
-    if (tok_.kind != k)
-      errorExpected(what);
-    return take();
-  }
-
-  int64_t parseInt();
-  int parseSmallInt();
-  int64_t parseSignedInt();
-  double parseNumber();
-  std::vector<int64_t> parseIntList();
-  TensorType parseType();
-  SourceLoc parseOptionalLoc();
-  InitSpec parseInit();
-
   // Values and scopes.
   Value *lookup(const Token &name);
   Value *useValue() { return lookup(expect(TokKind::ValueName, "a %value")); }
@@ -103,10 +58,6 @@ private:
   Op *build(const Op &spec, const TensorType &type);
   void parseRecurrence(Op &spec, const std::vector<Token> &names, SourceLoc start);
 
-  IRLexer lex_;
-  Token tok_;
-  SourceManager &sm_;
-  DiagnosticEngine &diags_;
   std::unique_ptr<Graph> g_;
   Builder b_;
   std::unordered_map<std::string, Value *> names_; // every value defined so far
@@ -117,122 +68,6 @@ private:
   int maxD_ = -1, maxR_ = -1;
   SourceLoc maxDLoc_, maxRLoc_;
 };
-
-//===--- Tokens to numbers, types, locations ------------------------------===//
-
-int64_t IRParser::parseInt() {
-  Token t = expect(TokKind::Integer, "an integer");
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), v);
-  if (ec != std::errc() || end != t.text.data() + t.text.size())
-    error(t.loc, "integer '" + t.text + "' out of range");
-  return v;
-}
-
-/// Axis numbers and counts: small enough for an int.
-int IRParser::parseSmallInt() {
-  SourceLoc at = tok_.loc;
-  int64_t v = parseInt();
-  if (v > (1 << 30))
-    error(at, "integer " + std::to_string(v) + " too large here");
-  return static_cast<int>(v);
-}
-
-int64_t IRParser::parseSignedInt() { return consumePunct("-") ? -parseInt() : parseInt(); }
-
-/// NUMBER ::= '-'? (INT | FLOAT | 'inf' | 'nan')
-double IRParser::parseNumber() {
-  double sign = consumePunct("-") ? -1.0 : 1.0;
-  if (consumeWord("inf"))
-    return sign * std::numeric_limits<double>::infinity();
-  if (consumeWord("nan"))
-    return std::numeric_limits<double>::quiet_NaN();
-  if (tok_.kind != TokKind::Integer && tok_.kind != TokKind::Float)
-    errorExpected("a number");
-  Token t = take();
-  char *end = nullptr;
-  double v = std::strtod(t.text.c_str(), &end);
-  if (end != t.text.c_str() + t.text.size())
-    error(t.loc, "malformed number '" + t.text + "'");
-  return sign * v;
-}
-
-/// ints ::= '[' (INT (',' INT)*)? ']'
-std::vector<int64_t> IRParser::parseIntList() {
-  std::vector<int64_t> xs;
-  expectPunct("[");
-  if (consumePunct("]"))
-    return xs;
-  do
-    xs.push_back(parseInt());
-  while (consumePunct(","));
-  expectPunct("]");
-  return xs;
-}
-
-/// type ::= ('f32'|'i32') ints | 'index'
-TensorType IRParser::parseType() {
-  if (consumeWord("index"))
-    return TensorType::index();
-  if (!tok_.isWord("f32") && !tok_.isWord("i32"))
-    errorExpected("a type");
-  DType dt = take().text == "f32" ? DType::F32 : DType::I32;
-  return TensorType{dt, parseIntList()};
-}
-
-/// loc ::= 'loc' '(' STRING ':' INT ':' INT ')'
-SourceLoc IRParser::parseOptionalLoc() {
-  if (!consumeWord("loc"))
-    return {};
-  expectPunct("(");
-  Token path = expect(TokKind::String, "a file path");
-  expectPunct(":");
-  SourceLoc at = tok_.loc;
-  int64_t line = parseInt();
-  expectPunct(":");
-  int64_t col = parseInt();
-  expectPunct(")");
-  if (line < 1 || col < 1 || line > std::numeric_limits<uint32_t>::max() ||
-      col > std::numeric_limits<uint32_t>::max())
-    error(at, "line and column must be positive");
-  uint32_t file = sm_.find(path.text);
-  if (!file)
-    file = sm_.addFile(path.text, "");
-  return {file, static_cast<uint32_t>(line), static_cast<uint32_t>(col)};
-}
-
-/// init ::= WORD '(' arguments ')', as InitSpec::Kind spells them
-InitSpec IRParser::parseInit() {
-  Token w = expect(TokKind::Word, "an initializer");
-  InitSpec s;
-  expectPunct("(");
-  if (w.text == "zeros" || w.text == "ones") {
-    s.kind = w.text == "zeros" ? InitSpec::Zeros : InitSpec::Ones;
-  } else if (w.text == "constant" || w.text == "normal") {
-    s.kind = w.text == "constant" ? InitSpec::Constant : InitSpec::Normal;
-    s.a = parseNumber();
-  } else if (w.text == "uniform") {
-    s.kind = InitSpec::Uniform;
-    s.a = parseNumber();
-    expectPunct(",");
-    s.b = parseNumber();
-  } else if (w.text == "he" || w.text == "lecun" || w.text == "xavier") {
-    s.kind = w.text == "he" ? InitSpec::He : w.text == "lecun" ? InitSpec::Lecun : InitSpec::Xavier;
-    expectWord("fan_in");
-    expectPunct("=");
-    s.fanIn = parseInt();
-    if (s.kind == InitSpec::Xavier) {
-      expectPunct(",");
-      expectWord("fan_out");
-      expectPunct("=");
-      s.fanOut = parseInt();
-    }
-  } else {
-    error(w.loc, "unknown initializer '" + w.text + "'");
-  }
-  expectPunct(")");
-  return s;
-}
 
 //===--- Values and scopes ------------------------------------------------===//
 

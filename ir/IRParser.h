@@ -1,7 +1,8 @@
 //===- ir/IRParser.h - Reading the IR's text form back ----------------------===//
 //
 // Parses what ir/Printer.h prints, so that a pass can be tested on IR text
-// alone. The grammar (one rule per parse method in IRParser.cpp):
+// alone. The grammar (one rule per parse method in IRParser.cpp; numbers,
+// types, locations and initializers in IRLexer.cpp):
 //
 //   graph     ::= 'graph' @NAME 'training' '=' INT '{' stmt* '}'
 //   stmt      ::= op | named | update
