@@ -81,6 +81,8 @@ static int precedence(const Expr &e) {
   }
   if (e.as<UnaryExpr>())
     return PrecUnary;
+  if (const auto *n = e.as<NumberExpr>(); n && numberText(*n)[0] == '-')
+    return PrecUnary; // a negative constant made by a pass prints like -x
   return PrecAtom;
 }
 

@@ -46,6 +46,7 @@ static ExprPtr makeBinary(BinaryOp op, const Token &opTok, ExprPtr lhs, ExprPtr 
   return e;
 }
 
+// standalone := separators* expr separators* EOF
 ExprPtr Parser::parseStandaloneExpr() {
   skipSeparators();
   ExprPtr e = parseExpr();
@@ -145,13 +146,8 @@ ExprPtr Parser::parsePrimary() {
     Token open = consume();
     scope.enter(open.loc);
     ExprPtr inner = parseExpr();
-    if (!peek().is(TokenKind::RParen)) {
-      if (canStartOperand(peek()))
-        error(peek().loc, "expected an operator or ')' to close the '(' opened at " +
-                              lineCol(open.loc) + ", found " + describeToken(peek()) +
-                              " (a product is written with '*')");
-      errorExpected("')' to close the '(' opened at " + lineCol(open.loc));
-    }
+    if (!peek().is(TokenKind::RParen))
+      errorUnclosed(")", false, "the '(' opened at " + lineCol(open.loc));
     consume();
     if (peek().is(TokenKind::LBracket))
       error(peek().loc, "only a tensor name can be subscripted; give this value a name first");
@@ -216,7 +212,7 @@ std::vector<ExprPtr> Parser::parseSubscriptList(const Token &open, const std::st
       continue;
     if (accept(TokenKind::RBracket))
       return items;
-    errorExpected("']' to close " + what + " opened at " + lineCol(open.loc));
+    errorUnclosed("]", true, what + " opened at " + lineCol(open.loc));
   }
 }
 
@@ -276,10 +272,7 @@ std::unique_ptr<CallExpr> Parser::parseCallRest(const Token &callee) {
       error(peek().loc, "only index variables (names, 'v in lo..hi' or '...') may stand before "
                         "':' in '" +
                             callee.text + "(...)'");
-    if (canStartOperand(peek()))
-      error(peek().loc, "expected an operator, ',' or " + closeMsg + ", found " +
-                            describeToken(peek()) + " (a product is written with '*')");
-    errorExpected("',' or " + closeMsg);
+    errorUnclosed(")", true, "the call of '" + callee.text + "' opened at " + lineCol(open.loc));
   }
 }
 
@@ -308,13 +301,8 @@ ExprPtr Parser::parseBinderRest(const Token &op) {
   } while (accept(TokenKind::Comma));
   expect(TokenKind::Colon, "':' after the index variables of '" + op.text + "'");
   binder->body = parseExpr();
-  if (!peek().is(TokenKind::RParen)) {
-    if (canStartOperand(peek()))
-      error(peek().loc, "expected an operator or ')' to close '" + op.text + "(' opened at " +
-                            lineCol(open.loc) + ", found " + describeToken(peek()) +
-                            " (a product is written with '*')");
-    errorExpected("')' to close '" + op.text + "(' opened at " + lineCol(open.loc));
-  }
+  if (!peek().is(TokenKind::RParen))
+    errorUnclosed(")", false, "'" + op.text + "(' opened at " + lineCol(open.loc));
   consume();
   return binder;
 }

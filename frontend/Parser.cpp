@@ -36,6 +36,7 @@ Token Parser::consume() {
   peek();
   Token t = std::move(ahead_.front());
   ahead_.pop_front();
+  lastLine_ = t.loc.line;
   return t;
 }
 
@@ -62,6 +63,19 @@ void Parser::error(SourceLoc loc, const std::string &msg) { diags_.fatal(loc, ms
 
 void Parser::errorExpected(const std::string &what) {
   error(peek().loc, "expected " + what + ", found " + describeToken(peek()));
+}
+
+void Parser::errorUnclosed(const char *closer, bool commaAllowed, const std::string &what) {
+  const Token &t = peek();
+  std::string close = std::string("'") + closer + "' to close " + what;
+  if (!canStartOperand(t))
+    errorExpected(close);
+  std::string hint = t.loc.line > lastLine_
+                         ? " (is a '" + std::string(closer) + "' missing at the end of line " +
+                               std::to_string(lastLine_) + "?)"
+                         : " (a product is written with '*')";
+  error(t.loc, std::string("expected an operator") + (commaAllowed ? ", ',' or " : " or ") + close +
+                   ", found " + describeToken(t) + hint);
 }
 
 void Parser::skipSeparators() {

@@ -63,6 +63,11 @@ private:
   [[noreturn]] void error(SourceLoc loc, const std::string &msg);
   /// Reports "expected WHAT, found <current token>" at the current token.
   [[noreturn]] void errorExpected(const std::string &what);
+  /// Reports the token where a bracketed list or parenthesized expression
+  /// should go on or close: "expected an operator, ',' or ')' to close WHAT,
+  /// found X", with a hint when X starts an operand (a missing '*', or a
+  /// missing closer when X is on a later line).
+  [[noreturn]] void errorUnclosed(const char *closer, bool commaAllowed, const std::string &what);
   /// Skips line breaks and ';'.
   void skipSeparators();
   /// Checks that a statement ends here (line break, ';', '}' or end of file)
@@ -116,6 +121,7 @@ private:
   uint32_t file_;
   std::deque<Token> ahead_;
   unsigned depth_ = 0;
+  uint32_t lastLine_ = 1; ///< line of the last consumed token
 };
 
 /// Parses one file's text into a Module (file id `file` of the SourceManager).

@@ -66,10 +66,14 @@ void SemaImpl::unify(int a, int b, SourceLoc loc, const std::string &what, const
     diags_.note(other.loc, "size " + std::to_string(other.size) + " comes from " + other.what);
     throw UserError();
   }
-  if (A.size < 0) {
-    A.parent = rb;
-  } else {
-    B.parent = ra;
+  // The merged class remembers where its size was last confirmed, so that a
+  // later conflict points at the read that fixed it, not at a declaration.
+  bool oneSized = (A.size >= 0) != (B.size >= 0);
+  int root = A.size < 0 ? rb : ra;
+  nodes_[A.size < 0 ? ra : rb].parent = root;
+  if (oneSized) {
+    nodes_[root].loc = loc;
+    nodes_[root].what = what;
   }
 }
 
@@ -138,8 +142,7 @@ void SemaImpl::addEquationToSolver(Equation &eq) {
       if (!r.subs[p].isSimpleVar(v, off) || eq.vars[v].fixed)
         continue;
       unify(eq.vars[v].node, R.axisNodes[p], r.subs[p].loc,
-            "index '" + eq.vars[v].name + "' (axis " + std::to_string(p) + " of '" + R.name +
-                "')",
+            "index '" + eq.vars[v].name + "' (axis " + std::to_string(p) + " of '" + R.name + "')",
             &eq);
     }
   });
@@ -300,6 +303,18 @@ void SemaImpl::expandWhole(Equation &eq) {
 }
 
 void SemaImpl::finishShapes() {
+  for (size_t e = 0; e < model_->equations.size(); ++e) {
+    Equation &eq = model_->equations[e];
+    for (Var &v : eq.vars) {
+      v.size = nodes_[find(v.node)].size;
+      if (v.size < 0) {
+        errorIn(eqCallStack_[e], v.loc,
+                "index '" + v.name + "' has no range: no subscript gives it a size; add 'for " +
+                    v.name + " in 0..N'");
+        throw UserError();
+      }
+    }
+  }
   for (size_t t = 0; t < model_->tensors.size(); ++t) {
     Tensor &T = model_->tensors[t];
     if (T.role != Role::Equation)
@@ -317,21 +332,10 @@ void SemaImpl::finishShapes() {
     for (int64_t d : T.shape)
       if (__builtin_mul_overflow(n, d, &n) || n > (int64_t(1) << 31)) {
         errorIn(eqCallStack_[T.mainEq], T.loc,
-                "tensor '" + T.name + "' " + shapeStr(T.shape) + " is too large (over 2^31 elements)");
+                "tensor '" + T.name + "' " + shapeStr(T.shape) +
+                    " is too large (over 2^31 elements)");
         throw UserError();
       }
-  }
-  for (size_t e = 0; e < model_->equations.size(); ++e) {
-    Equation &eq = model_->equations[e];
-    for (Var &v : eq.vars) {
-      v.size = nodes_[find(v.node)].size;
-      if (v.size < 0) {
-        errorIn(eqCallStack_[e], v.loc,
-                "index '" + v.name + "' has no range: no subscript gives it a size; add 'for " +
-                    v.name + " in 0..N'");
-        throw UserError();
-      }
-    }
   }
 }
 

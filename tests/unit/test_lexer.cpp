@@ -95,6 +95,9 @@ TEST_CASE("lexer: numbers and ranges") {
   CHECK(kinds("x[..., i]") ==
         std::vector<K>{K::Name, K::LBracket, K::Ellipsis, K::Comma, K::Name, K::RBracket, K::Eof});
   CHECK(lex("1e-999").tokens[0].number == 0); // underflow rounds to zero
+  CHECK(lex("100000e-330").tokens[0].number == 0);
+  CHECK(lex("0.00001e-320").tokens[0].number == 0);
+  CHECK(firstError("1000e306") == "t.grad:1:1: error: the number '1000e306' is too large");
   CHECK(firstError("x = 1e999") == "t.grad:1:5: error: the number '1e999' is too large");
 }
 

@@ -189,6 +189,16 @@ TEST_CASE("parser: printExpr writes source with minimal parentheses") {
   CHECK(roundTrip("mean(...: x[..., c])") == "mean(...: x[..., c])");
   CHECK(roundTrip("he(fan_in=K)") == "he(fan_in = K)");
   CHECK(roundTrip("f(a, ...)") == "f(a, ...)");
+
+  // Nodes built by later passes: numbers without text, negative constants.
+  auto pow = std::make_unique<BinaryExpr>(SourceLoc{}, BinaryOp::Pow);
+  auto base = std::make_unique<NumberExpr>(SourceLoc{});
+  base->value = -2;
+  auto exponent = std::make_unique<NumberExpr>(SourceLoc{});
+  exponent->value = 0.5;
+  pow->lhs = std::move(base);
+  pow->rhs = std::move(exponent);
+  CHECK(printExpr(*pow) == "(-2)^0.5");
 }
 
 //===-- Statements ---------------------------------------------------------===//
@@ -389,6 +399,18 @@ TEST_CASE("parser: syntax errors point at the offending token") {
   CHECK(firstError("model m {\n  y = f(a b)\n}") ==
         "t.grad:2:11: error: expected an operator, ',' or ')' to close the call of 'f' opened at "
         "2:8, found 'b' (a product is written with '*')");
+  CHECK(firstError("model m {\n  y = f(a\n  z = 3\n}") ==
+        "t.grad:3:3: error: expected an operator, ',' or ')' to close the call of 'f' opened at "
+        "2:8, found 'z' (is a ')' missing at the end of line 2?)");
+  CHECK(firstError("model m {\n  y = (a b)\n}") ==
+        "t.grad:2:10: error: expected an operator or ')' to close the '(' opened at 2:7, found "
+        "'b' (a product is written with '*')");
+  CHECK(firstError("model m {\n  y = sum(i: a[i] 2)\n}") ==
+        "t.grad:2:19: error: expected an operator or ')' to close 'sum(' opened at 2:10, found "
+        "'2' (a product is written with '*')");
+  CHECK(firstError("model m {\n  y = h[b t]\n}") ==
+        "t.grad:2:11: error: expected an operator, ',' or ']' to close the subscript of 'h' "
+        "opened at 2:8, found 't' (a product is written with '*')");
   CHECK(firstError("model m {\n  y = a b\n}") ==
         "t.grad:2:9: error: expected an operator or the end of the statement, found 'b' (a "
         "product is written with '*')");
