@@ -116,7 +116,7 @@ ExprPtr Parser::parseUnary() {
   return e;
 }
 
-// power := postfix ['^' unary]      (right-associative: a^b^c is a^(b^c))
+// power := primary ['^' unary]      (right-associative: a^b^c is a^(b^c))
 ExprPtr Parser::parsePower() {
   ExprPtr base = parsePrimary();
   if (!peek().is(TokenKind::Caret))

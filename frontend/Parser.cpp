@@ -84,6 +84,8 @@ void Parser::skipSeparators() {
 }
 
 bool Parser::canStartOperand(const Token &t) {
+  if (t.is(TokenKind::KwFor) || t.is(TokenKind::KwIn))
+    return false; // only ever names in odd programs; a clause in the usual ones
   return t.isNameLike() || t.is(TokenKind::Number) || t.is(TokenKind::LParen);
 }
 

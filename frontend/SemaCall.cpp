@@ -308,6 +308,11 @@ int SemaImpl::queueCall(ExprCtx &cx, const ast::CallExpr &c, const ast::FuncDef 
     int t = -1;
     if (auto *n = a.as<ast::NameExpr>())
       t = lookupTensor(cx.scope, n->name);
+    // A call as an argument continues this statement's call numbering
+    // (y = dense(dense(x, H), O) gives y.W, then y.2.W).
+    if (auto *inner = a.as<ast::CallExpr>())
+      if (const ast::FuncDef *d = findDef(inner->callee); d && !d->exprBody)
+        t = queueCall(cx, *inner, d, {});
     if (t < 0) {
       if (auto *n = a.as<ast::NameExpr>()) {
         bool found;

@@ -216,13 +216,17 @@ int64_t SemaImpl::evalDimExpr(int scope, const ast::Expr &e) {
     return check(false, -evalDimExpr(scope, *u->operand));
   if (auto *b = e.as<ast::BinaryExpr>()) {
     int64_t l = evalDimExpr(scope, *b->lhs), r = evalDimExpr(scope, *b->rhs), out = 0;
+    bool overflow = false;
     switch (b->op) {
     case ast::BinaryOp::Add:
-      return check(__builtin_add_overflow(l, r, &out), out);
+      overflow = __builtin_add_overflow(l, r, &out);
+      return check(overflow, out);
     case ast::BinaryOp::Sub:
-      return check(__builtin_sub_overflow(l, r, &out), out);
+      overflow = __builtin_sub_overflow(l, r, &out);
+      return check(overflow, out);
     case ast::BinaryOp::Mul:
-      return check(__builtin_mul_overflow(l, r, &out), out);
+      overflow = __builtin_mul_overflow(l, r, &out);
+      return check(overflow, out);
     case ast::BinaryOp::Div: {
       if (r == 0)
         fatalIn(scope, b->opLoc, "division by zero in a size");

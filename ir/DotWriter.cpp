@@ -1,4 +1,4 @@
-//===- ir/DotWriter.cpp - The graph as Graphviz DOT -------------------------===//
+//===- ir/DotWriter.cpp - The graph as Graphviz DOT -----------------------===//
 #include "ir/DotWriter.h"
 
 #include "ir/Printer.h"
@@ -98,8 +98,8 @@ private:
     if (op.kind == OpKind::Constant)
       s += " " + formatDouble(op.value);
     if (op.kind == OpKind::Recurrence)
-      s += std::string("\n") + std::to_string(op.steps) + " steps" +
-           (op.reverse ? ", reverse" : "");
+      s +=
+          std::string("\n") + std::to_string(op.steps) + " steps" + (op.reverse ? ", reverse" : "");
     for (const Value *v : op.results)
       s += "\n" + (v ? v->type.str() : std::string("?"));
     return s;
@@ -108,10 +108,10 @@ private:
   void writeNode(const Op &op, int indent) {
     std::string id = "n" + std::to_string(nodes_.size());
     nodes_.emplace(&op, id);
-    std::string style = op.opClass() == OpClass::Leaf || op.kind == OpKind::Recurrence ||
-                                op.kind == OpKind::Yield
-                            ? "filled"
-                            : "\"filled,rounded\"";
+    std::string style =
+        op.opClass() == OpClass::Leaf || op.kind == OpKind::Recurrence || op.kind == OpKind::Yield
+            ? "filled"
+            : "\"filled,rounded\"";
     line(indent, id + " [label=" + dotString(label(op)) + ", shape=" + shapeOf(op.kind) +
                      ", style=" + style + ", fillcolor=\"" +
                      (op.backward ? kBackwardColor : kForwardColor) + "\"];");

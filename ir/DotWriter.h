@@ -1,4 +1,4 @@
-//===- ir/DotWriter.h - The graph as Graphviz DOT ---------------------------===//
+//===- ir/DotWriter.h - The graph as Graphviz DOT -------------------------===//
 //
 // One node per op, labelled with its result names, mnemonic and type, and an
 // edge from each operand's producer. Forward and backward (autodiff) ops are

@@ -1,4 +1,4 @@
-//===- ir/IRLexer.cpp - Tokens of the IR's text form ------------------------===//
+//===- ir/IRLexer.cpp - Tokens of the IR's text form ----------------------===//
 #include "ir/IRLexer.h"
 
 #include <charconv>

@@ -1,4 +1,4 @@
-//===- ir/IRLexer.h - Tokens of the IR's text form --------------------------===//
+//===- ir/IRLexer.h - Tokens of the IR's text form ------------------------===//
 //
 // The IR text has few token kinds: words (mnemonics, keywords, loop
 // variables d0/r0, dtypes), %values and @graph names (bare or quoted),

@@ -1,4 +1,4 @@
-//===- ir/IRParser.cpp - Reading the IR's text form back --------------------===//
+//===- ir/IRParser.cpp - Reading the IR's text form back ------------------===//
 //
 // A recursive-descent parser over IRLexer tokens. Each op is first read into
 // a detached Op (the "spec": kind, operands, attributes, with the printed
@@ -30,8 +30,7 @@ constexpr int kReductionBase = 1 << 20;
 class IRParser : IRTokenReader {
 public:
   IRParser(std::string text, uint32_t file, SourceManager &sm, DiagnosticEngine &diags)
-      : IRTokenReader(std::move(text), file, sm, diags), g_(std::make_unique<Graph>()),
-        b_(*g_) {}
+      : IRTokenReader(std::move(text), file, sm, diags), g_(std::make_unique<Graph>()), b_(*g_) {}
 
   std::unique_ptr<Graph> parseGraph();
 
@@ -53,16 +52,16 @@ private:
   void parseTerm(Op &spec, AxisIndex &ax, int64_t sign, bool allowIndirect);
   int loopVar(const Token &w, const Op &spec);
   void resolveLoopVars(Op &spec, int64_t rank);
-  void verifySpec(Op &spec, const std::vector<TensorType> &types,
-                  const std::vector<Token> &names, SourceLoc at);
+  void verifySpec(Op &spec, const std::vector<TensorType> &types, const std::vector<Token> &names,
+                  SourceLoc at);
   Op *build(const Op &spec, const TensorType &type);
   void parseRecurrence(Op &spec, const std::vector<Token> &names, SourceLoc start);
 
   std::unique_ptr<Graph> g_;
   Builder b_;
   std::unordered_map<std::string, Value *> names_; // every value defined so far
-  std::unordered_set<const Value *> visible_;       // those in scope here
-  std::vector<std::vector<Value *>> scopes_;        // per open region
+  std::unordered_set<const Value *> visible_;      // those in scope here
+  std::vector<std::vector<Value *>> scopes_;       // per open region
   // The highest loop variables of the op being read, checked once its
   // result rank and reduction count are known.
   int maxD_ = -1, maxR_ = -1;
@@ -168,8 +167,8 @@ void IRParser::parseNamed(const Token &kw) {
     if (!state->def || state->def->kind != OpKind::State)
       error(stateTok.loc, "%" + stateTok.text + " is not a state");
     if (state->type != value->type)
-      error(valueTok.loc, "the new value has type " + value->type.str() + ", the state " +
-                              state->type.str());
+      error(valueTok.loc,
+            "the new value has type " + value->type.str() + ", the state " + state->type.str());
     g_->updates.push_back({state, value, loc});
     return;
   }
@@ -217,9 +216,8 @@ void IRParser::parseOp() {
     return parseRecurrence(spec, names, start);
   size_t wantResults = spec.kind == OpKind::Yield ? 0 : 1;
   if (names.size() != wantResults)
-    error(start, std::string(spec.mnemonic()) + " has " + std::to_string(wantResults) +
-                     " result" + (wantResults == 1 ? "" : "s") + ", not " +
-                     std::to_string(names.size()));
+    error(start, std::string(spec.mnemonic()) + " has " + std::to_string(wantResults) + " result" +
+                     (wantResults == 1 ? "" : "s") + ", not " + std::to_string(names.size()));
   parseOperands(spec);
   std::vector<TensorType> types;
   SourceLoc typeLoc;
@@ -235,8 +233,8 @@ void IRParser::parseOp() {
   b_.setBackward(spec.backward);
   Op *op = build(spec, types.empty() ? TensorType{} : types[0]);
   if (wantResults && op->result()->type != types[0])
-    error(typeLoc, "type " + types[0].str() + " does not match the op's type " +
-                       op->result()->type.str());
+    error(typeLoc,
+          "type " + types[0].str() + " does not match the op's type " + op->result()->type.str());
   bindNames(op->results, names);
   makeVisible(op->results);
 }
@@ -478,8 +476,7 @@ Op *IRParser::build(const Op &spec, const TensorType &type) {
   case OpClass::Ternary:
     return b_.where(xs[0], xs[1], xs[2])->def;
   case OpClass::Remap:
-    return b_.remap(xs[0], spec.maps[0], type.shape, {xs.begin() + 1, xs.end()}, spec.symbols)
-        ->def;
+    return b_.remap(xs[0], spec.maps[0], type.shape, {xs.begin() + 1, xs.end()}, spec.symbols)->def;
   case OpClass::Contract:
     return b_.contract(xs, spec.maps, type.shape, spec.reductionSizes, spec.symbols)->def;
   case OpClass::Reduce:
@@ -528,8 +525,10 @@ void IRParser::parseRecurrence(Op &spec, const std::vector<Token> &names, Source
   expectPunct(")");
   size_t n = spec.operands.size();
   if (names.size() != n)
-    error(start, "a recurrence with " + std::to_string(n) + " carried tensors has as many "
-                 "results, not " + std::to_string(names.size()));
+    error(start, "a recurrence with " + std::to_string(n) +
+                     " carried tensors has as many "
+                     "results, not " +
+                     std::to_string(names.size()));
   if (argNames.size() != n + 1)
     error(argNames[0].loc, "the body takes the step variable and " + std::to_string(n) +
                                " carried tensors, not " + std::to_string(argNames.size()) +

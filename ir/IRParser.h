@@ -1,4 +1,4 @@
-//===- ir/IRParser.h - Reading the IR's text form back ----------------------===//
+//===- ir/IRParser.h - Reading the IR's text form back --------------------===//
 //
 // Parses what ir/Printer.h prints, so that a pass can be tested on IR text
 // alone. The grammar (one rule per parse method in IRParser.cpp; numbers,

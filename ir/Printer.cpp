@@ -1,4 +1,4 @@
-//===- ir/Printer.cpp - The IR's text form ---------------------------------===//
+//===- ir/Printer.cpp - The IR's text form --------------------------------===//
 #include "ir/Printer.h"
 
 #include <algorithm>
@@ -11,8 +11,8 @@ namespace gradc::ir {
 namespace {
 
 bool isBareChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '.';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.';
 }
 
 /// A string literal with the escapes the IR lexer reads back.
@@ -95,9 +95,10 @@ std::string printInit(const InitSpec &init) {
 class MapPrinter {
 public:
   explicit MapPrinter(const Op &op)
-      : op_(op), rank_(op.results.empty() || !op.results[0]
-                           ? 0
-                           : static_cast<int>(op.results[0]->type.rank())) {}
+      : op_(op),
+        rank_(op.results.empty() || !op.results[0] ? 0
+                                                   : static_cast<int>(op.results[0]->type.rank())) {
+  }
 
   std::string operand(int k) const {
     if (k < 0 || k >= static_cast<int>(op_.operands.size()))
@@ -148,8 +149,8 @@ private:
     std::vector<std::pair<std::string, int64_t>> terms;
     for (auto &[v, c] : canon.terms)
       terms.emplace_back(var(v), c);
-    auto symbolsBegin = std::find_if(canon.terms.begin(), canon.terms.end(),
-                                     [](auto &t) { return t.first < 0; });
+    auto symbolsBegin =
+        std::find_if(canon.terms.begin(), canon.terms.end(), [](auto &t) { return t.first < 0; });
     std::sort(terms.begin() + (symbolsBegin - canon.terms.begin()), terms.end());
     std::string s;
     for (auto &[name, c] : terms) {
@@ -222,7 +223,8 @@ std::string printOperandsAndAttrs(const Op &op) {
   case OpClass::Normalize:
     return " " + operand(0) + " axes=" + printAxes(op.axes);
   case OpClass::Recurrence: {
-    std::string s = " steps=" + std::to_string(op.steps) + (op.reverse ? " reverse (" : " forward (");
+    std::string s =
+        " steps=" + std::to_string(op.steps) + (op.reverse ? " reverse (" : " forward (");
     for (size_t i = 0; i < op.operands.size(); ++i) {
       s += (i ? ", " : "") + operand(i);
       if (i < op.carried.size())
@@ -286,9 +288,7 @@ std::string formatDouble(double v) {
   return buf;
 }
 
-std::string printValueName(const Value *v) {
-  return v ? sigilName('%', v->name) : "%<null>";
-}
+std::string printValueName(const Value *v) { return v ? sigilName('%', v->name) : "%<null>"; }
 
 std::string describeOp(const Op &op) {
   std::string head = resultNames(op);
@@ -315,8 +315,8 @@ std::string printOp(const Op &op, const SourceManager *sm, int indent) {
 }
 
 std::string printGraph(const Graph &g, const SourceManager *sm) {
-  std::string s = "graph " + sigilName('@', g.modelName) +
-                  " training=" + (g.training ? "1" : "0") + " {\n";
+  std::string s =
+      "graph " + sigilName('@', g.modelName) + " training=" + (g.training ? "1" : "0") + " {\n";
   printRegionOps(s, g.top, sm, 1);
   auto named = [&](const char *what, const NamedValue &nv) {
     s += std::string("  ") + what + " " + quote(nv.name) + " = " + printValueName(nv.value) +

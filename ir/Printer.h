@@ -1,4 +1,4 @@
-//===- ir/Printer.h - The IR's text form -----------------------------------===//
+//===- ir/Printer.h - The IR's text form ----------------------------------===//
 //
 // Prints a graph one op per line, in the syntax ir/IRParser.h reads back:
 //

@@ -1,4 +1,4 @@
-//===- ir/Verifier.cpp - The IR's invariants, checked ------------------------===//
+//===- ir/Verifier.cpp - The IR's invariants, checked ---------------------===//
 #include "ir/Verifier.h"
 
 #include "ir/Printer.h"
@@ -119,7 +119,8 @@ private:
            r = r->parentOp ? r->parentOp->parent : nullptr)
         enclosing = r == s->owner;
       if (!enclosing)
-        fail("symbol " + printValueName(s) + " is not the step variable of an enclosing recurrence");
+        fail("symbol " + printValueName(s) +
+             " is not the step variable of an enclosing recurrence");
     }
   }
 
@@ -426,9 +427,7 @@ private:
     for (const Value *v : op.symbols)
       if (v && !visible_.count(v))
         fail(where + ": symbol " + printValueName(v) + " is not defined before its use");
-    std::vector<std::string> own;
-    verifyOp(op).swap(own);
-    for (auto &m : own)
+    for (const std::string &m : verifyOp(op))
       fail(where + ": " + m);
     if (op.body)
       checkRegion(*op.body, &op);

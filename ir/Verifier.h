@@ -1,4 +1,4 @@
-//===- ir/Verifier.h - The IR's invariants, checked --------------------------===//
+//===- ir/Verifier.h - The IR's invariants, checked -----------------------===//
 //
 // The verifier runs after every pass in test builds and on every graph the IR
 // parser reads. A non-empty answer means a pass (or the parser) has a bug;

@@ -86,9 +86,9 @@ int runCompile(const CompileOptions &o) {
       return kUsage;
     }
   } else {
+    if (o.emit == "ast") // the syntax tree alone: no semantic checks
+      return writeOut(printAST(*loadProgram(o.common.file, sm, diags).modules[0]), o.out);
     FrontendResult fr = runFrontend(o.common.file, nullptr, o.common.frontend(), sm, diags);
-    if (o.emit == "ast")
-      return writeOut(printAST(*fr.program.modules[0]), o.out);
     graph = lowerModel(*fr.model, o.trainMode);
     verifyOrDie(*graph, "lowering");
   }

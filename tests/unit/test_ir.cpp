@@ -1,4 +1,4 @@
-//===- tests/unit/test_ir.cpp - IR printer, parser, verifier, DOT writer ---===//
+//===- tests/unit/test_ir.cpp - IR printer, parser, verifier, DOT writer --===//
 //
 // A graph with every op kind (recurrences that accumulate and nest, indirect
 // remaps, symbols, backward ops) must print, parse and print again to the
@@ -62,14 +62,13 @@ std::unique_ptr<Graph> buildAllOps(SourceManager &sm) {
 
   // Elementwise.
   Value *y = eps;
-  for (OpKind k : {OpKind::Neg, OpKind::Exp, OpKind::Log, OpKind::Sqrt, OpKind::Rsqrt,
-                   OpKind::Abs, OpKind::Tanh, OpKind::Sigmoid, OpKind::Relu, OpKind::Softplus,
-                   OpKind::Sin, OpKind::Cos, OpKind::StopGrad})
+  for (OpKind k : {OpKind::Neg, OpKind::Exp, OpKind::Log, OpKind::Sqrt, OpKind::Rsqrt, OpKind::Abs,
+                   OpKind::Tanh, OpKind::Sigmoid, OpKind::Relu, OpKind::Softplus, OpKind::Sin,
+                   OpKind::Cos, OpKind::StopGrad})
     y = b.unary(k, y);
   y = b.powc(y, 1.0 / 3);
-  for (OpKind k : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div, OpKind::Max,
-                   OpKind::Min, OpKind::LeakyRelu, OpKind::Lt, OpKind::Le, OpKind::Gt,
-                   OpKind::Ge, OpKind::Ne})
+  for (OpKind k : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div, OpKind::Max, OpKind::Min,
+                   OpKind::LeakyRelu, OpKind::Lt, OpKind::Le, OpKind::Gt, OpKind::Ge, OpKind::Ne})
     y = b.binary(k, y, k == OpKind::Mul ? c : eps);
   Value *isPad = b.binary(OpKind::Eq, tok, b.constant(0));
   b.where(isPad, b.constant(1, {4, 6}), b.constant(0, {4, 6}));
@@ -87,11 +86,10 @@ std::unique_ptr<Graph> buildAllOps(SourceManager &sm) {
   // Contractions: matmul, a convolution-like window, three factors.
   b.contract({x, W}, {{ax(d(0)), ax(d(1)), ax(d(3))}, {ax(d(3)), ax(d(2))}}, {4, 6, 8}, {8});
   Affine window = plus(d(1, 2), -1).plus(d(3));
-  b.name(b.contract({x, W}, {{ax(d(0)), ax(window), ax(d(4))}, {ax(d(4)), ax(d(2))}},
-                    {4, 3, 8}, {3, 8}),
+  b.name(b.contract({x, W}, {{ax(d(0)), ax(window), ax(d(4))}, {ax(d(4)), ax(d(2))}}, {4, 3, 8},
+                    {3, 8}),
          "conv");
-  b.contract({eps, eps, m}, {{ax(d(0)), ax(d(1))}, {ax(d(0)), ax(d(1))}, {ax(d(1))}}, {4, 8},
-             {});
+  b.contract({eps, eps, m}, {{ax(d(0)), ax(d(1))}, {ax(d(0)), ax(d(1))}, {ax(d(1))}}, {4, 8}, {});
 
   // Reductions and normalizations.
   Value *s = b.reduce(OpKind::ReduceSum, gather, {2, 0});
@@ -321,6 +319,17 @@ TEST_CASE("the verifier accepts a fresh graph and names the op it rejects") {
   CHECK(msgs[0] == describeOp(*sum) + ": axis 3 out of range for rank 3");
 }
 
+TEST_CASE("a broken graph still prints, marking what is broken") {
+  SourceManager sm;
+  auto g = buildAllOps(sm);
+  g->findValue("WT")->def->maps[0][0].pos = sym(3);
+  firstOp(*g, OpKind::Exp)->operands[0] = nullptr;
+  std::string text = printGraph(*g, &sm);
+  CHECK(text.find("%WT = remap %W[%?s3, d0]") != std::string::npos);
+  CHECK(text.find("= exp %<null> :") != std::string::npos);
+  CHECK(mentions(verifyGraph(*g), "operand 0 is null"));
+}
+
 TEST_CASE("the verifier rejects broken graphs") {
   struct Case {
     const char *expect;
@@ -328,20 +337,20 @@ TEST_CASE("the verifier rejects broken graphs") {
   };
   const Case cases[] = {
       {"axes are not sorted and unique",
-       [](Graph &g) { firstOp(g, OpKind::Softmax)->axes = {2, 2}; }},
+       [](Graph &g) {
+         firstOp(g, OpKind::Softmax)->axes = {2, 2};
+       }},
       {"expects 1 operands, has 2",
        [](Graph &g) {
          Op *e = firstOp(g, OpKind::Exp);
          e->operands.push_back(e->operands[0]);
        }},
-      {"is not defined before its use",
-       [](Graph &g) { std::swap(g.top.ops[20], g.top.ops[21]); }},
+      {"is not defined before its use", [](Graph &g) { std::swap(g.top.ops[20], g.top.ops[21]); }},
       {"the body does not end with a yield",
        [](Graph &g) { firstOp(g, OpKind::Recurrence)->body->ops.pop_back(); }},
       {"carried 1 takes slices of f32[4,8]",
        [](Graph &g) {
          Op *y = firstOp(g, OpKind::Recurrence)->body->ops.back().get();
-         y->operands[1] = firstOp(g, OpKind::Recurrence)->body->args[0]->owner->ops[0]->result();
          y->operands[1] = g.findValue("x");
        }},
       {"has 2 axes; the operand has rank 3",
@@ -355,12 +364,12 @@ TEST_CASE("the verifier rejects broken graphs") {
          Op *c = g.findValue("conv")->def;
          c->maps[0][0] = AxisIndex{Affine{}, 1, {d(0)}};
        }},
-      {"must be i32",
-       [](Graph &g) { g.findValue("gather")->def->operands[1] = g.findValue("x"); }},
+      {"must be i32", [](Graph &g) { g.findValue("gather")->def->operands[1] = g.findValue("x"); }},
       {"the loss must be f32[]", [](Graph &g) { g.loss.value = g.findValue("gather"); }},
       {"the new value has type", [](Graph &g) { g.updates[0].value = g.findValue("gather"); }},
       {"used by two values", [](Graph &g) { g.findValue("WT")->name = "W"; }},
-      {"do not fit axis 1", [](Graph &g) { firstOp(g, OpKind::Recurrence)->carried[0].offset = 2; }},
+      {"do not fit axis 1",
+       [](Graph &g) { firstOp(g, OpKind::Recurrence)->carried[0].offset = 2; }},
       {"yield outside a recurrence body",
        [](Graph &g) {
          Op *rec = firstOp(g, OpKind::Recurrence);
@@ -368,8 +377,7 @@ TEST_CASE("the verifier rejects broken graphs") {
          g.top.ops.push_back(std::move(rec->body->ops.back()));
          rec->body->ops.pop_back();
        }},
-      {"is not a top-level value",
-       [](Graph &g) { g.outputs[0].value = g.findValue("hn"); }},
+      {"is not a top-level value", [](Graph &g) { g.outputs[0].value = g.findValue("hn"); }},
       {"must be f32, not i32",
        [](Graph &g) { firstOp(g, OpKind::Neg)->operands[0] = g.findValue("tok"); }},
   };
