@@ -21,6 +21,8 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
+#include <set>
 
 namespace gradc::sema {
 
@@ -268,12 +270,8 @@ struct GroupAnalysis {
           if (be.lhs[p].var >= 0)
             continue;
           int64_t c = be.lhs[p].constant;
-          if (static_cast<int>(p) != ax) {
-            S.errorIn(S.eqCallStack_[b], be.loc,
-                      "a boundary value is set along the recurrence axis (axis " +
-                          std::to_string(ax) + " of '" + T.name + "')");
-            throw UserError();
-          }
+          if (static_cast<int>(p) != ax)
+            continue; // a boundary of another (enclosing or nested) recurrence
           bool readingSide = reverse ? c >= T.shape[ax] : c < 0;
           if (!readingSide) {
             S.errorIn(S.eqCallStack_[b], be.loc,
@@ -312,14 +310,39 @@ void SemaImpl::analyzeRecurrences() {
       nodes.push_back(static_cast<int>(t));
   GroupAnalysis ga{*this, *model_};
   model_->schedule = ga.schedule(nodes, {});
-  // Boundary values only make sense on recurrence tensors.
-  for (auto &T : model_->tensors)
-    if (!T.boundaryEqs.empty() && T.extBefore.empty()) {
-      int b = T.boundaryEqs[0];
-      errorIn(eqCallStack_[b], model_->equations[b].loc,
-              "'" + T.name + "' is not computed by a recurrence, so it has no boundary values");
-      throw UserError();
+  // Boundary values only make sense on recurrence tensors, along one of
+  // their recurrence axes.
+  std::map<int, std::set<int>> recAxes;
+  std::function<void(const std::vector<Unit> &)> collect = [&](const std::vector<Unit> &us) {
+    for (auto &u : us)
+      if (u.group) {
+        for (size_t i = 0; i < u.group->tensors.size(); ++i)
+          recAxes[u.group->tensors[i]].insert(u.group->axis[i]);
+        collect(u.group->body);
+      }
+  };
+  collect(model_->schedule);
+  for (size_t t = 0; t < model_->tensors.size(); ++t) {
+    const Tensor &T = model_->tensors[t];
+    for (int b : T.boundaryEqs) {
+      const Equation &be = model_->equations[b];
+      if (!recAxes.count(static_cast<int>(t))) {
+        errorIn(eqCallStack_[b], be.loc,
+                "'" + T.name + "' is not computed by a recurrence, so it has no boundary values");
+        throw UserError();
+      }
+      for (size_t p = 0; p < be.lhs.size(); ++p)
+        if (be.lhs[p].var < 0 && !recAxes[static_cast<int>(t)].count(static_cast<int>(p))) {
+          std::string axes;
+          for (int a : recAxes[static_cast<int>(t)])
+            axes += (axes.empty() ? "" : ", ") + std::to_string(a);
+          errorIn(eqCallStack_[b], be.loc,
+                  "a boundary value is set along a recurrence axis of '" + T.name +
+                      "' (axis " + axes + "), but this one fixes axis " + std::to_string(p));
+          throw UserError();
+        }
     }
+  }
 }
 
 } // namespace gradc::sema

@@ -16,7 +16,10 @@
 
 #include "support/Assert.h"
 
+#include <cstdio>
 #include <functional>
+
+#include <unistd.h>
 
 namespace gradc::sema {
 
@@ -155,7 +158,33 @@ std::unique_ptr<Model> SemaImpl::run(const ast::ModelDef &m) {
   }
   for (auto &o : model_->outputs)
     model_->tensors[o.tensor].isOutput = true;
+  checkMemory();
   return std::move(model_);
+}
+
+/// Every tensor of the model held at once, as f32, must fit in physical
+/// memory: a model that cannot run here is an error at compile time.
+void SemaImpl::checkMemory() {
+  long double bytes = 0;
+  for (const Tensor &T : model_->tensors) {
+    long double n = 4;
+    for (size_t a = 0; a < T.shape.size(); ++a)
+      n *= T.shape[a] + (T.extBefore.empty() ? 0 : T.extBefore[a] + T.extAfter[a]);
+    bytes += n;
+  }
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || pageSize <= 0)
+    return;
+  long double physical = static_cast<long double>(pages) * pageSize;
+  if (bytes > physical) {
+    char msg[200];
+    std::snprintf(msg, sizeof msg,
+                  "model '%s' needs %.1f GiB for its tensors, more than this machine's %.1f GiB "
+                  "of memory",
+                  model_->name.c_str(), static_cast<double>(bytes / (1 << 30)),
+                  static_cast<double>(physical / (1 << 30)));
+    diags_.fatal(model_->loc, msg);
+  }
 }
 
 /// fan_in: the product of the sizes of the axes summed in the parameter's

@@ -215,7 +215,7 @@ int SemaImpl::resolveEquation(int scope, const std::vector<const ast::LhsTarget 
   Tensor &T = model_->tensors[eq.tensor];
   if (boundary && (T.role != Role::Equation || isUpdate))
     fatalIn(scope, L.loc, "boundary values belong to tensors defined by a recurrence");
-  if (!isUpdate && !boundary)
+  if (!boundary)
     T.rank = L.hasSubscripts ? static_cast<int>(eq.lhs.size()) : -1;
 
   collectSubscriptNames(rhs, false, cx.subscriptNames, 0);

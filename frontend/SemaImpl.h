@@ -154,6 +154,7 @@ public:
   bool typeEquation(Equation &eq, bool report);
   void analyzeRecurrences();
   void inferFans();
+  void checkMemory();
 
   // State.
   std::vector<const ast::Module *> modules_;

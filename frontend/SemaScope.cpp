@@ -605,6 +605,9 @@ void SemaImpl::declareBody(int scope, const std::vector<ast::StmtPtr> &body, boo
       int hidden = newTensor(model_->tensors[st].name + ".next", u->loc, Role::Equation);
       model_->tensors[hidden].hidden = true;
       resolveEquation(scope, {&u->target}, *u->rhs, u->fors, u->loc, true, {hidden});
+      // The new value has the state's shape: its axes are fixed like a
+      // declaration's, so the left side's indices take their ranges from it.
+      model_->tensors[hidden].shape = model_->tensors[st].shape;
       model_->updates.push_back({st, model_->tensors[hidden].mainEq});
       break;
     }
