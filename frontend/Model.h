@@ -107,6 +107,19 @@ struct RExpr {
 };
 using RExprPtr = std::unique_ptr<RExpr>;
 
+/// Calls f on every tensor read below e, including the int reads inside
+/// indirect subscripts.
+template <class E, class F> void forEachRead(E &e, const F &f) {
+  if (e.kind == RKind::Read) {
+    f(e);
+    for (auto &s : e.subs)
+      if (s.indirect)
+        forEachRead(*static_cast<E *>(s.indirect), f);
+  }
+  for (auto &k : e.kids)
+    forEachRead(*static_cast<E *>(k.get()), f);
+}
+
 struct Equation {
   int tensor = -1;
   SourceLoc loc;

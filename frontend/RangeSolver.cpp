@@ -83,17 +83,6 @@ void SemaImpl::fixSize(int node, int64_t size, SourceLoc loc, const std::string 
   unify(n, node, loc, what, eq);
 }
 
-static void forEachRead(RExpr &e, const std::function<void(RExpr &)> &f) {
-  if (e.kind == RKind::Read) {
-    f(e);
-    for (auto &s : e.subs)
-      if (s.indirect)
-        forEachRead(*s.indirect, f);
-  }
-  for (auto &k : e.kids)
-    forEachRead(*k, f);
-}
-
 /// Gives tensor t one node per axis once its rank is known.
 static void ensureAxes(SemaImpl &S, int t) {
   Tensor &T = S.model_->tensors[t];

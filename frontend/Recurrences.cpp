@@ -28,16 +28,6 @@ namespace gradc::sema {
 
 namespace {
 
-void forEachRead(const RExpr &e, const std::function<void(const RExpr &)> &f) {
-  if (e.kind == RKind::Read) {
-    f(e);
-    for (auto &s : e.subs)
-      if (s.indirect)
-        forEachRead(*s.indirect, f);
-  }
-  for (auto &k : e.kids)
-    forEachRead(*k, f);
-}
 
 bool locBefore(SourceLoc a, SourceLoc b) {
   if (a.file != b.file)

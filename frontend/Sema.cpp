@@ -24,16 +24,6 @@
 namespace gradc::sema {
 
 namespace {
-void forEachReadOf(const RExpr &e, const std::function<void(const RExpr &)> &f) {
-  if (e.kind == RKind::Read) {
-    f(e);
-    for (auto &s : e.subs)
-      if (s.indirect)
-        forEachReadOf(*s.indirect, f);
-  }
-  for (auto &k : e.kids)
-    forEachReadOf(*k, f);
-}
 
 void collectRecAxes(const std::vector<Unit> &units, std::map<int, std::set<int>> &out) {
   for (auto &u : units)
@@ -78,7 +68,7 @@ std::unique_ptr<Model> SemaImpl::run(const ast::ModelDef &m) {
       if (wholes_[i].done)
         continue;
       bool ready = true;
-      forEachReadOf(*model_->equations[wholes_[i].eq].rhs, [&](const RExpr &r) {
+      forEachRead(*model_->equations[wholes_[i].eq].rhs, [&](const RExpr &r) {
         if (r.whole && !tensorShapeKnown(r.tensor))
           ready = false;
       });
@@ -109,7 +99,7 @@ std::unique_ptr<Model> SemaImpl::run(const ast::ModelDef &m) {
     if (!w.done) {
       const Equation &eq = model_->equations[w.eq];
       std::string what = model_->tensors[eq.tensor].name;
-      forEachReadOf(*eq.rhs, [&](const RExpr &r) {
+      forEachRead(*eq.rhs, [&](const RExpr &r) {
         if (r.whole && !tensorShapeKnown(r.tensor))
           what = model_->tensors[r.tensor].name;
       });
@@ -255,7 +245,7 @@ void SemaImpl::inferFans() {
     if (T.mainEq >= 0)
       eqs.push_back(T.mainEq);
     for (int e : eqs)
-      forEachReadOf(*model_->equations[e].rhs, [&](const RExpr &r) { reach(r.tensor); });
+      forEachRead(*model_->equations[e].rhs, [&](const RExpr &r) { reach(r.tensor); });
   }
   for (size_t t = 0; t < model_->tensors.size(); ++t) {
     Tensor &P = model_->tensors[t];

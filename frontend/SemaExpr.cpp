@@ -248,6 +248,9 @@ int SemaImpl::resolveEquation(int scope, const std::vector<const ast::LhsTarget 
 RExprPtr SemaImpl::resolveExpr(ExprCtx &cx, const ast::Expr &e, int depth) {
   if (depth > kMaxDepth)
     fatalIn(cx.scope, e.loc, "nesting deeper than 256 levels");
+  if (++cx.nodes > 1000000)
+    fatalIn(cx.scope, e.loc,
+            "this equation grows past a million terms when its elementwise defs are expanded");
   auto node = [&](RKind k) {
     auto r = std::make_unique<RExpr>();
     r->kind = k;

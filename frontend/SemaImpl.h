@@ -76,6 +76,7 @@ struct ExprCtx {
   std::vector<Macro> macros;
   std::set<std::string> subscriptNames; ///< names used inside subscripts
   bool hasWhole = false;
+  int64_t nodes = 0; ///< RExpr nodes made: bounds the growth of nested def expansion
 };
 
 /// An equation whose whole-tensor references wait for known shapes.
@@ -95,11 +96,13 @@ public:
   int newScope(Scope s);
   void declareBody(int scope, const std::vector<ast::StmtPtr> &body, bool isModel,
                    const std::vector<int> *returnTargets);
-  int64_t evalDimExpr(int scope, const ast::Expr &e);
-  double evalConstExpr(int scope, const ast::Expr &e);
+  int64_t evalDim(int scope, const ast::Expr &e, bool report);
+  double evalConst(int scope, const ast::Expr &e, bool report);
+  int64_t evalDimExpr(int scope, const ast::Expr &e) { return evalDim(scope, e, true); }
+  double evalConstExpr(int scope, const ast::Expr &e) { return evalConst(scope, e, true); }
   /// Like the above, but throw NotConstant instead of reporting.
-  int64_t evalDimExprQuiet(int scope, const ast::Expr &e);
-  double evalConstExprQuiet(int scope, const ast::Expr &e);
+  int64_t evalDimExprQuiet(int scope, const ast::Expr &e) { return evalDim(scope, e, false); }
+  double evalConstExprQuiet(int scope, const ast::Expr &e) { return evalConst(scope, e, false); }
   int64_t lookupDim(int scope, const std::string &name, SourceLoc loc, bool &found);
   bool lookupConst(int scope, const std::string &name, SourceLoc loc, double &out);
   int lookupTensor(int scope, const std::string &name) const;

@@ -188,161 +188,87 @@ bool SemaImpl::lookupConst(int scope, const std::string &name, SourceLoc loc, do
   return true;
 }
 
-/// Integer arithmetic on dims with overflow checks: shapes, bounds, subscripts.
-int64_t SemaImpl::evalDimExpr(int scope, const ast::Expr &e) {
-  auto check = [&](bool overflow, int64_t v) {
-    if (overflow || v > std::numeric_limits<int32_t>::max() * int64_t(4) ||
-        v < -std::numeric_limits<int32_t>::max() * int64_t(4))
-      fatalIn(scope, e.loc, "size arithmetic overflows");
-    return v;
+/// Integer arithmetic on dims with overflow checks: shapes, bounds,
+/// subscripts. With `report`, a problem is a diagnostic; without, it throws
+/// NotConstant (callers probing whether an expression is a constant).
+int64_t SemaImpl::evalDim(int scope, const ast::Expr &e, bool report) {
+  auto fail = [&](SourceLoc loc, const std::string &msg) -> int64_t {
+    if (report)
+      fatalIn(scope, loc, msg);
+    throw NotConstant();
   };
   if (auto *n = e.as<ast::NumberExpr>()) {
     if (!n->isInteger || n->value > 1e15)
-      fatalIn(scope, e.loc, "a size must be a whole number, not '" + n->text + "'");
+      return fail(e.loc, "a size must be a whole number, not '" + n->text + "'");
     return static_cast<int64_t>(n->value);
   }
   if (auto *nm = e.as<ast::NameExpr>()) {
     bool found;
     int64_t v = lookupDim(scope, nm->name, e.loc, found);
-    if (!found) {
-      double c;
-      if (lookupConst(scope, nm->name, e.loc, c))
-        fatalIn(scope, e.loc, "'" + nm->name + "' is a const, not a dim; sizes use dims");
-      fatalIn(scope, e.loc, "unknown dim '" + nm->name + "'");
-    }
-    return v;
+    if (found)
+      return v;
+    double c;
+    if (report && lookupConst(scope, nm->name, e.loc, c))
+      return fail(e.loc, "'" + nm->name + "' is a const, not a dim; sizes use dims");
+    return fail(e.loc, "unknown dim '" + nm->name + "'");
   }
   if (auto *u = e.as<ast::UnaryExpr>())
-    return check(false, -evalDimExpr(scope, *u->operand));
+    return -evalDim(scope, *u->operand, report);
   if (auto *b = e.as<ast::BinaryExpr>()) {
-    int64_t l = evalDimExpr(scope, *b->lhs), r = evalDimExpr(scope, *b->rhs), out = 0;
+    int64_t l = evalDim(scope, *b->lhs, report), r = evalDim(scope, *b->rhs, report), out = 0;
     bool overflow = false;
     switch (b->op) {
     case ast::BinaryOp::Add:
       overflow = __builtin_add_overflow(l, r, &out);
-      return check(overflow, out);
+      break;
     case ast::BinaryOp::Sub:
       overflow = __builtin_sub_overflow(l, r, &out);
-      return check(overflow, out);
+      break;
     case ast::BinaryOp::Mul:
       overflow = __builtin_mul_overflow(l, r, &out);
-      return check(overflow, out);
-    case ast::BinaryOp::Div: {
-      if (r == 0)
-        fatalIn(scope, b->opLoc, "division by zero in a size");
-      int64_t q = l / r;
-      if ((l % r != 0) && ((l < 0) != (r < 0)))
-        --q; // rounds down
-      return q;
-    }
-    default:
       break;
+    case ast::BinaryOp::Div:
+      if (r == 0)
+        return fail(b->opLoc, "division by zero in a size");
+      out = l / r;
+      if ((l % r != 0) && ((l < 0) != (r < 0)))
+        --out; // rounds down
+      break;
+    default:
+      return fail(b->opLoc, std::string("operator '") + ast::spelling(b->op) +
+                                "' is not allowed in a size");
     }
-    fatalIn(scope, b->opLoc,
-            std::string("operator '") + ast::spelling(b->op) + "' is not allowed in a size");
+    if (overflow || out > (int64_t(1) << 40) || out < -(int64_t(1) << 40))
+      return fail(e.loc, "size arithmetic overflows");
+    return out;
   }
-  fatalIn(scope, e.loc, "a size must be computed from numbers and dims with + - * /");
+  return fail(e.loc, "a size must be computed from numbers and dims with + - * /");
 }
 
 /// Real arithmetic on numbers, dims and consts: const values, initializer
-/// and optimizer arguments.
-double SemaImpl::evalConstExpr(int scope, const ast::Expr &e) {
-  if (auto *n = e.as<ast::NumberExpr>())
-    return n->value;
-  if (auto *nm = e.as<ast::NameExpr>()) {
-    double c;
-    if (lookupConst(scope, nm->name, e.loc, c))
-      return c;
-    bool found;
-    int64_t v = lookupDim(scope, nm->name, e.loc, found);
-    if (found)
-      return static_cast<double>(v);
-    fatalIn(scope, e.loc, "'" + nm->name + "' is not a number, dim or const");
-  }
-  if (auto *u = e.as<ast::UnaryExpr>())
-    return -evalConstExpr(scope, *u->operand);
-  if (auto *b = e.as<ast::BinaryExpr>()) {
-    double l = evalConstExpr(scope, *b->lhs), r = evalConstExpr(scope, *b->rhs);
-    switch (b->op) {
-    case ast::BinaryOp::Add:
-      return l + r;
-    case ast::BinaryOp::Sub:
-      return l - r;
-    case ast::BinaryOp::Mul:
-      return l * r;
-    case ast::BinaryOp::Div:
-      return l / r;
-    case ast::BinaryOp::Pow:
-      return std::pow(l, r);
-    default:
-      break;
-    }
-  }
-  fatalIn(scope, e.loc, "expected a constant expression (numbers, dims and consts)");
-}
-
-int64_t SemaImpl::evalDimExprQuiet(int scope, const ast::Expr &e) {
-  if (auto *n = e.as<ast::NumberExpr>()) {
-    if (!n->isInteger || n->value > 1e15)
-      throw NotConstant();
-    return static_cast<int64_t>(n->value);
-  }
-  if (auto *nm = e.as<ast::NameExpr>()) {
-    bool found;
-    int64_t v = lookupDim(scope, nm->name, e.loc, found);
-    if (!found)
-      throw NotConstant();
-    return v;
-  }
-  if (auto *u = e.as<ast::UnaryExpr>())
-    return -evalDimExprQuiet(scope, *u->operand);
-  if (auto *b = e.as<ast::BinaryExpr>()) {
-    int64_t l = evalDimExprQuiet(scope, *b->lhs), r = evalDimExprQuiet(scope, *b->rhs), out;
-    bool bad = false;
-    switch (b->op) {
-    case ast::BinaryOp::Add:
-      bad = __builtin_add_overflow(l, r, &out);
-      break;
-    case ast::BinaryOp::Sub:
-      bad = __builtin_sub_overflow(l, r, &out);
-      break;
-    case ast::BinaryOp::Mul:
-      bad = __builtin_mul_overflow(l, r, &out);
-      break;
-    case ast::BinaryOp::Div:
-      if (r == 0)
-        throw NotConstant();
-      out = l / r;
-      if ((l % r != 0) && ((l < 0) != (r < 0)))
-        --out;
-      break;
-    default:
-      throw NotConstant();
-    }
-    if (bad)
-      throw NotConstant();
-    return out;
-  }
-  throw NotConstant();
-}
-
-double SemaImpl::evalConstExprQuiet(int scope, const ast::Expr &e) {
-  if (auto *n = e.as<ast::NumberExpr>())
-    return n->value;
-  if (auto *nm = e.as<ast::NameExpr>()) {
-    double c;
-    if (lookupConst(scope, nm->name, e.loc, c))
-      return c;
-    bool found;
-    int64_t v = lookupDim(scope, nm->name, e.loc, found);
-    if (found)
-      return static_cast<double>(v);
+/// and optimizer arguments, exponents. `report` as for evalDim.
+double SemaImpl::evalConst(int scope, const ast::Expr &e, bool report) {
+  auto fail = [&](SourceLoc loc, const std::string &msg) -> double {
+    if (report)
+      fatalIn(scope, loc, msg);
     throw NotConstant();
+  };
+  if (auto *n = e.as<ast::NumberExpr>())
+    return n->value;
+  if (auto *nm = e.as<ast::NameExpr>()) {
+    double c;
+    if (lookupConst(scope, nm->name, e.loc, c))
+      return c;
+    bool found;
+    int64_t v = lookupDim(scope, nm->name, e.loc, found);
+    if (found)
+      return static_cast<double>(v);
+    return fail(e.loc, "'" + nm->name + "' is not a number, dim or const");
   }
   if (auto *u = e.as<ast::UnaryExpr>())
-    return -evalConstExprQuiet(scope, *u->operand);
+    return -evalConst(scope, *u->operand, report);
   if (auto *b = e.as<ast::BinaryExpr>()) {
-    double l = evalConstExprQuiet(scope, *b->lhs), r = evalConstExprQuiet(scope, *b->rhs);
+    double l = evalConst(scope, *b->lhs, report), r = evalConst(scope, *b->rhs, report);
     switch (b->op) {
     case ast::BinaryOp::Add:
       return l + r;
@@ -358,7 +284,7 @@ double SemaImpl::evalConstExprQuiet(int scope, const ast::Expr &e) {
       break;
     }
   }
-  throw NotConstant();
+  return fail(e.loc, "expected a constant expression (numbers, dims and consts)");
 }
 
 //===-- Declarations -----------------------------------------------------------===//
