@@ -121,11 +121,48 @@ struct GroupAnalysis {
     return out;
   }
 
+  /// Tensors read by t's boundary values: they are computed before t's
+  /// recurrence starts, so at the top level they are dependencies too.
+  std::vector<int> boundaryEdges(int t, const std::set<int> &nodes) {
+    std::vector<int> out;
+    for (int b : M.tensors[t].boundaryEqs)
+      forEachRead(*M.equations[b].rhs, [&](const RExpr &r) {
+        if (nodes.count(r.tensor))
+          out.push_back(r.tensor);
+      });
+    return out;
+  }
+
+  /// A boundary value may not depend on the recurrence it starts.
+  void checkBoundaryCycles(const std::vector<int> &comp) {
+    std::set<int> inComp(comp.begin(), comp.end());
+    for (int t : comp)
+      for (int b : M.tensors[t].boundaryEqs)
+        forEachRead(*M.equations[b].rhs, [&](const RExpr &r) {
+          if (!inComp.count(r.tensor))
+            return;
+          S.errorIn(S.eqCallStack_[b], r.loc,
+                    "the boundary value of '" + M.tensors[t].name + "' reads '" +
+                        M.tensors[r.tensor].name +
+                        "', which the recurrence it starts computes (a cycle)");
+          throw UserError();
+        });
+  }
+
   /// Builds the units for `nodes` (dependency order), nesting recurrences.
   std::vector<Unit> schedule(const std::vector<int> &nodes, const AxisMap &outer) {
     std::set<int> inSet(nodes.begin(), nodes.end());
     std::vector<Unit> units;
-    for (auto &comp : scc(nodes, [&](int t) { return groupEdges(t, inSet, outer); })) {
+    auto edges = [&](int t) {
+      std::vector<int> e = groupEdges(t, inSet, outer);
+      if (outer.empty())
+        for (int b : boundaryEdges(t, inSet))
+          e.push_back(b);
+      return e;
+    };
+    for (auto &comp : scc(nodes, edges)) {
+      if (outer.empty())
+        checkBoundaryCycles(comp);
       bool cyclic = comp.size() > 1;
       if (!cyclic) {
         std::vector<int> e = groupEdges(comp[0], inSet, outer);
@@ -314,8 +351,20 @@ void SemaImpl::analyzeRecurrences() {
   collect(model_->schedule);
   for (size_t t = 0; t < model_->tensors.size(); ++t) {
     const Tensor &T = model_->tensors[t];
+    std::map<std::vector<std::pair<size_t, int64_t>>, int> positions;
     for (int b : T.boundaryEqs) {
       const Equation &be = model_->equations[b];
+      std::vector<std::pair<size_t, int64_t>> at;
+      for (size_t p = 0; p < be.lhs.size(); ++p)
+        if (be.lhs[p].var < 0)
+          at.push_back({p, be.lhs[p].constant});
+      auto [it, fresh] = positions.emplace(at, b);
+      if (!fresh) {
+        errorIn(eqCallStack_[b], be.loc,
+                "redefinition of a boundary value of '" + T.name + "' (the same position)");
+        diags_.note(model_->equations[it->second].loc, "first set here");
+        throw UserError();
+      }
       if (!recAxes.count(static_cast<int>(t))) {
         errorIn(eqCallStack_[b], be.loc,
                 "'" + T.name + "' is not computed by a recurrence, so it has no boundary values");

@@ -17,7 +17,10 @@
 #include "support/Assert.h"
 
 #include <cstdio>
+#include <algorithm>
 #include <functional>
+#include <map>
+#include <set>
 
 #include <unistd.h>
 
@@ -42,6 +45,7 @@ std::unique_ptr<Model> SemaImpl::run(const ast::ModelDef &m) {
   model_->loc = m.loc;
   newScope(Scope{});
   callDefs_.push_back({});
+  checkDefs();
   declareBody(0, m.body, true, nullptr);
   for (auto &[name, v] : opts_.dimOverrides)
     if (!usedOverrides_.count(name))
@@ -57,7 +61,7 @@ std::unique_ptr<Model> SemaImpl::run(const ast::ModelDef &m) {
       if (!w.done)
         waiting[w.eq] = true;
     eqInSolver_.assign(model_->equations.size(), false);
-    for (size_t e = 0; e < model_->equations.size(); ++e)
+    for (int e : definitionOrder())
       if (!waiting[e]) {
         addEquationToSolver(model_->equations[e]);
         eqInSolver_[e] = true;
@@ -150,6 +154,119 @@ std::unique_ptr<Model> SemaImpl::run(const ast::ModelDef &m) {
     model_->tensors[o.tensor].isOutput = true;
   checkMemory();
   return std::move(model_);
+}
+
+/// Equations with the ones defining a tensor before the ones reading it
+/// (depth-first post-order), so that a size conflict is reported where a
+/// tensor is used, not inside the def that computes it.
+std::vector<int> SemaImpl::definitionOrder() {
+  size_t n = model_->equations.size();
+  std::vector<int> order, state(n, 0);
+  std::vector<std::pair<int, std::vector<int>>> stack;
+  auto depsOf = [&](int e) {
+    std::vector<int> deps;
+    forEachRead(*model_->equations[e].rhs, [&](const RExpr &r) {
+      const Tensor &T = model_->tensors[r.tensor];
+      if (T.mainEq >= 0)
+        deps.push_back(T.mainEq);
+      deps.insert(deps.end(), T.boundaryEqs.begin(), T.boundaryEqs.end());
+    });
+    std::reverse(deps.begin(), deps.end());
+    return deps;
+  };
+  for (size_t root = 0; root < n; ++root) {
+    if (state[root])
+      continue;
+    state[root] = 1;
+    stack.push_back({static_cast<int>(root), depsOf(static_cast<int>(root))});
+    while (!stack.empty()) {
+      auto &[e, deps] = stack.back();
+      if (deps.empty()) {
+        order.push_back(e);
+        stack.pop_back();
+        continue;
+      }
+      int d = deps.back();
+      deps.pop_back();
+      if (!state[d]) {
+        state[d] = 1;
+        stack.push_back({d, depsOf(d)});
+      }
+    }
+  }
+  return order;
+}
+
+void SemaImpl::checkDefs() {
+  // Redefinitions within one file. A def of the main file may shadow one of
+  // an import (a user's own `dense` next to `import "std"`): the main file's
+  // is found first.
+  for (const ast::Module *mod : modules_) {
+    std::map<std::string, SourceLoc> seen;
+    auto claim = [&](const std::string &name, SourceLoc loc, const char *what) {
+      auto [it, fresh] = seen.emplace(name, loc);
+      if (!fresh) {
+        diags_.error(loc, std::string("redefinition of ") + what + " '" + name + "'");
+        diags_.note(it->second, "'" + name + "' was first defined here");
+        throw UserError();
+      }
+    };
+    for (auto &d : mod->defs)
+      claim(d->name, d->loc, "function");
+    std::map<std::string, SourceLoc> models;
+    for (auto &m : mod->models) {
+      auto [it, fresh] = models.emplace(m->name, m->loc);
+      if (!fresh) {
+        diags_.error(m->loc, "redefinition of model '" + m->name + "'");
+        diags_.note(it->second, "'" + m->name + "' was first defined here");
+        throw UserError();
+      }
+    }
+  }
+  // An elementwise def's body sees only its parameters: check its names now,
+  // so an error is found even in a def no model calls.
+  static const std::set<std::string> builtins = {
+      "exp",  "log",  "sqrt",  "rsqrt", "abs",  "tanh", "sigmoid", "relu", "softplus",
+      "sin",  "cos",  "stop_gradient", "leaky_relu", "max", "min", "where", "clip", "count",
+      "sum",  "mean", "logsumexp", "argmax", "softmax", "log_softmax"};
+  for (const ast::Module *mod : modules_)
+    for (auto &d : mod->defs) {
+      if (!d->exprBody)
+        continue;
+      std::set<std::string> params;
+      for (auto &p : d->params)
+        params.insert(p.name);
+      std::function<void(const ast::Expr &, std::set<std::string> &)> visit =
+          [&](const ast::Expr &e, std::set<std::string> &bound) {
+            if (auto *n = e.as<ast::NameExpr>()) {
+              if (!params.count(n->name) && !bound.count(n->name) && n->name != "training")
+                diags_.fatal(n->loc, "unknown name '" + n->name + "' in the body of '" +
+                                         d->name + "' (an elementwise def sees only its "
+                                         "parameters)");
+            } else if (auto *c = e.as<ast::CallExpr>()) {
+              if (!builtins.count(c->callee) && !findDef(c->callee))
+                diags_.fatal(c->calleeLoc, "unknown function '" + c->callee + "'");
+              for (auto &a : c->args)
+                if (!a->as<ast::EllipsisExpr>())
+                  visit(*a, bound);
+            } else if (auto *b = e.as<ast::BinderExpr>()) {
+              std::set<std::string> inner = bound;
+              for (auto &v : b->vars)
+                inner.insert(v.name);
+              visit(*b->body, inner);
+            } else if (auto *u = e.as<ast::UnaryExpr>()) {
+              visit(*u->operand, bound);
+            } else if (auto *bin = e.as<ast::BinaryExpr>()) {
+              visit(*bin->lhs, bound);
+              visit(*bin->rhs, bound);
+            } else if (auto *s = e.as<ast::SubscriptExpr>()) {
+              diags_.fatal(s->loc, "'" + d->name + "' is elementwise: its body cannot read "
+                                   "tensors with subscripts");
+            }
+          };
+      std::set<std::string> none;
+      visit(*d->exprBody, none);
+    }
 }
 
 /// Every tensor of the model held at once, as f32, must fit in physical

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <set>
 
 namespace gradc::sema {
 
@@ -221,6 +222,32 @@ int SemaImpl::resolveEquation(int scope, const std::vector<const ast::LhsTarget 
   collectSubscriptNames(rhs, false, cx.subscriptNames, 0);
   eq.rhs = resolveExpr(cx, rhs, 0);
   eq.rhs->scopeBoundary = true;
+  if (returnNeedsAxes_) {
+    // The equation's own variables that occur in the expression are free
+    // (binders make variables of their own).
+    std::set<int> used;
+    std::function<void(const RExpr &)> visit = [&](const RExpr &r) {
+      if (r.kind == RKind::IndexValue)
+        used.insert(r.var);
+      for (auto &sub : r.subs) {
+        for (auto &[v, c] : sub.terms)
+          used.insert(v);
+        if (sub.indirect)
+          visit(*sub.indirect);
+      }
+      for (auto &k : r.kids)
+        visit(*k);
+    };
+    visit(*eq.rhs);
+    std::string free;
+    for (int v : used)
+      if (eq.vars[v].eqLevel)
+        free += (free.empty() ? "" : ", ") + eq.vars[v].name;
+    if (!free.empty())
+      fatalIn(scope, rhs.loc,
+              "this return has free indices (" + free + "): name the result's axes, e.g. -> [" +
+                  free + "], or sum them explicitly");
+  }
 
   int id = static_cast<int>(model_->equations.size());
   if (boundary) {
@@ -416,10 +443,19 @@ RExprPtr SemaImpl::resolveRead(ExprCtx &cx, const ast::SubscriptExpr &s, int dep
 
 /// Adds scale * e to `out` when e is affine in index variables and dims.
 bool SemaImpl::affineOf(ExprCtx &cx, const ast::Expr &e, Subscript &out, int64_t scale) {
+  auto addConst = [&](int64_t v) {
+    int64_t prod;
+    if (__builtin_mul_overflow(scale, v, &prod) ||
+        __builtin_add_overflow(out.constant, prod, &out.constant) ||
+        out.constant > (int64_t(1) << 40) || out.constant < -(int64_t(1) << 40))
+      fatalIn(cx.scope, e.loc, "subscript arithmetic overflows");
+  };
   if (auto *n = e.as<ast::NumberExpr>()) {
     if (!n->isInteger)
       fatalIn(cx.scope, e.loc, "a subscript must be a whole number, not '" + n->text + "'");
-    out.constant += scale * static_cast<int64_t>(n->value);
+    if (n->value > 1e12)
+      fatalIn(cx.scope, e.loc, "subscript constant '" + n->text + "' is too large");
+    addConst(static_cast<int64_t>(n->value));
     return true;
   }
   if (auto *nm = e.as<ast::NameExpr>()) {
@@ -428,7 +464,7 @@ bool SemaImpl::affineOf(ExprCtx &cx, const ast::Expr &e, Subscript &out, int64_t
       bool found;
       int64_t d = lookupDim(cx.scope, nm->name, nm->loc, found);
       if (found) {
-        out.constant += scale * d;
+        addConst(d);
         return true;
       }
       if (lookupTensor(cx.scope, nm->name) >= 0)
@@ -440,6 +476,8 @@ bool SemaImpl::affineOf(ExprCtx &cx, const ast::Expr &e, Subscript &out, int64_t
         fatalIn(cx.scope, e.loc, "unknown name '" + nm->name + "'");
       v = varFor(cx, nm->name, nm->loc, true);
     }
+    if (scale > (int64_t(1) << 30) || scale < -(int64_t(1) << 30))
+      fatalIn(cx.scope, e.loc, "subscript arithmetic overflows");
     for (auto &term : out.terms)
       if (term.first == v) {
         term.second += scale;
@@ -458,19 +496,25 @@ bool SemaImpl::affineOf(ExprCtx &cx, const ast::Expr &e, Subscript &out, int64_t
       // One side must be a constant (numbers and dims).
       try {
         int64_t k = evalDimExprQuiet(cx.scope, *b->lhs);
-        return affineOf(cx, *b->rhs, out, scale * k);
+        int64_t sk;
+        if (__builtin_mul_overflow(scale, k, &sk))
+          fatalIn(cx.scope, e.loc, "subscript arithmetic overflows");
+        return affineOf(cx, *b->rhs, out, sk);
       } catch (const NotConstant &) {
       }
       try {
         int64_t k = evalDimExprQuiet(cx.scope, *b->rhs);
-        return affineOf(cx, *b->lhs, out, scale * k);
+        int64_t sk;
+        if (__builtin_mul_overflow(scale, k, &sk))
+          fatalIn(cx.scope, e.loc, "subscript arithmetic overflows");
+        return affineOf(cx, *b->lhs, out, sk);
       } catch (const NotConstant &) {
       }
       return false;
     }
     if (b->op == ast::BinaryOp::Div) {
       try {
-        out.constant += scale * evalDimExprQuiet(cx.scope, e);
+        addConst(evalDimExprQuiet(cx.scope, e));
         return true;
       } catch (const NotConstant &) {
         return false;

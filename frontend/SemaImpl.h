@@ -108,6 +108,11 @@ public:
   int lookupTensor(int scope, const std::string &name) const;
   int newTensor(const std::string &name, SourceLoc loc, Role role);
   const ast::FuncDef *findDef(const std::string &name) const;
+  bool isConstantSubscript(int scope, const ast::Expr &e);
+  /// Checks what can be checked of every def without a call: duplicate
+  /// names, and the names an elementwise def's body uses.
+  void checkDefs();
+  std::vector<int> definitionOrder();
   bool defDeclaresState(const ast::FuncDef *def);
   void instantiate(PendingCall &pc);
   [[noreturn]] void fatalIn(int scope, SourceLoc loc, const std::string &msg);
@@ -187,6 +192,8 @@ public:
   /// Per scope: the defs of the calls it is nested in (recursion check).
   std::vector<std::vector<const ast::FuncDef *>> callDefs_;
   std::set<std::string> usedPaths_;
+  /// Set while resolving a `return` without `-> [axes]`: free indices are an error.
+  bool returnNeedsAxes_ = false;
   std::set<std::string> usedOverrides_;
 };
 

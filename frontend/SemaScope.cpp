@@ -196,6 +196,9 @@ static void declareTensor(SemaImpl &S, int scope, const ast::TensorStmt &ts) {
   S.lookupDim(scope, ts.name, ts.nameLoc, found);
   if (found)
     S.fatalIn(scope, ts.nameLoc, "'" + ts.name + "' is already a dim");
+  if (S.findDef(ts.name))
+    S.fatalIn(scope, ts.nameLoc, "'" + ts.name + "' is already a function (tensors and "
+                                                 "functions share one namespace)");
   int t = S.newTensor(full, ts.nameLoc, role);
   S.scopes_[scope].tensors[ts.name] = t;
   std::vector<int64_t> shape;
@@ -244,15 +247,15 @@ static void declareTensor(SemaImpl &S, int scope, const ast::TensorStmt &ts) {
   T2.initLoc = ts.init->loc;
 }
 
-/// True when a left-side subscript is a constant (a boundary position).
-static bool isConstantSubscript(const ast::Expr &e) {
-  if (e.as<ast::NumberExpr>())
+/// True when a left-side subscript is a constant (a boundary position):
+/// numbers and dims combined with + - * /.
+bool SemaImpl::isConstantSubscript(int scope, const ast::Expr &e) {
+  try {
+    evalDimExprQuiet(scope, e);
     return true;
-  if (auto *u = e.as<ast::UnaryExpr>())
-    return isConstantSubscript(*u->operand);
-  if (auto *b = e.as<ast::BinaryExpr>())
-    return isConstantSubscript(*b->lhs) && isConstantSubscript(*b->rhs);
-  return false;
+  } catch (const NotConstant &) {
+    return false;
+  }
 }
 
 void SemaImpl::declareBody(int scope, const std::vector<ast::StmtPtr> &body, bool isModel,
@@ -305,6 +308,9 @@ void SemaImpl::declareBody(int scope, const std::vector<ast::StmtPtr> &body, boo
     if (scopes_[scope].dims.count(name) || scopes_[scope].consts.count(name))
       fatalIn(scope, loc, "'" + name + "' is already a " +
                               (scopes_[scope].dims.count(name) ? "dim" : "const"));
+    if (findDef(name))
+      fatalIn(scope, loc, "'" + name + "' is already a function (tensors and functions share "
+                                       "one namespace)");
     int t = newTensor(scopes_[scope].prefix + name, loc, Role::Equation);
     scopes_[scope].tensors[name] = t;
   };
@@ -313,7 +319,7 @@ void SemaImpl::declareBody(int scope, const std::vector<ast::StmtPtr> &body, boo
       for (auto &l : eq->lhs) {
         bool boundary = false;
         for (auto &sub : l.subscripts)
-          boundary = boundary || isConstantSubscript(*sub);
+          boundary = boundary || isConstantSubscript(scope, *sub);
         if (!boundary)
           declareLhs(l.name, l.loc);
       }
@@ -447,8 +453,10 @@ void SemaImpl::declareBody(int scope, const std::vector<ast::StmtPtr> &body, boo
           else
             lhs.subscripts.push_back(std::make_unique<ast::EllipsisExpr>(a->loc));
         }
+        returnNeedsAxes_ = !r->items[i].hasAxes;
         resolveEquation(scope, {&lhs}, *r->items[i].value, {}, r->items[i].value->loc, false,
                         {(*returnTargets)[i]});
+        returnNeedsAxes_ = false;
       }
       break;
     }

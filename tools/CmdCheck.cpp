@@ -48,7 +48,7 @@ int runCheck(const CheckOptions &o) {
     warnOutOfBoundsReads(m, diags);
 
   // Inputs and parameters in declaration order (a def's at its call).
-  std::vector<const sema::Tensor *> inputs, params, state;
+  std::vector<const sema::Tensor *> inputs, params, state, noise;
   std::vector<const sema::Tensor *> leaves;
   for (auto &t : m.tensors)
     if (t.role != sema::Role::Equation)
@@ -69,6 +69,8 @@ int runCheck(const CheckOptions &o) {
       params.push_back(t);
     else if (t->role == sema::Role::State)
       state.push_back(t);
+    else
+      noise.push_back(t);
   }
   if (o.json) {
     using nlohmann::ordered_json;
@@ -97,6 +99,12 @@ int runCheck(const CheckOptions &o) {
     j["state"] = ordered_json::array();
     for (auto *t : state)
       j["state"].push_back(entry(*t));
+    j["noise"] = ordered_json::array();
+    for (auto *t : noise) {
+      auto e = entry(*t);
+      e["init"] = t->init.str();
+      j["noise"].push_back(e);
+    }
     j["dims"] = ordered_json::object();
     for (auto &[k, v] : m.dims)
       j["dims"][k] = v;
@@ -120,6 +128,8 @@ int runCheck(const CheckOptions &o) {
   std::cout << "  total: " << m.paramCount() << " parameters\n";
   if (!state.empty())
     list("state", state, false);
+  if (!noise.empty())
+    list("noise", noise, false);
   std::vector<const sema::Tensor *> outs;
   for (auto &out : m.outputs)
     outs.push_back(&m.tensors[out.tensor]);
