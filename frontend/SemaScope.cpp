@@ -162,6 +162,8 @@ static ir::InitSpec parseInit(SemaImpl &S, int scope, const ast::Expr &e, ast::T
     spec.b = S.evalConstExpr(scope, *c->args[1]);
   if (spec.kind == ir::InitSpec::Normal && spec.a < 0)
     S.fatalIn(scope, c->args[0]->loc, "normal(std) needs std >= 0");
+  if (spec.kind == ir::InitSpec::Uniform && !(spec.a < spec.b))
+    S.fatalIn(scope, c->args[0]->loc, "uniform(lo, hi) needs lo < hi");
   fanGiven = false;
   for (auto &na : c->namedArgs) {
     bool fanKind = spec.kind == ir::InitSpec::He || spec.kind == ir::InitSpec::Lecun ||
@@ -383,6 +385,12 @@ void SemaImpl::declareBody(int scope, const std::vector<ast::StmtPtr> &body, boo
         int t = lookupTensor(scope, n.name);
         if (t < 0)
           fatalIn(scope, n.loc, "unknown name '" + n.name + "' in output");
+        for (auto &prev : model_->outputs)
+          if (prev.name == n.name) {
+            diags_.error(n.loc, "'" + n.name + "' is already an output");
+            diags_.note(prev.loc, "first listed here");
+            throw UserError();
+          }
         model_->outputs.push_back({n.name, t, n.loc});
       }
       break;
@@ -423,6 +431,18 @@ void SemaImpl::declareBody(int scope, const std::vector<ast::StmtPtr> &body, boo
           fatalIn(scope, na.loc, "'" + o->call->callee + "' has no parameter '" + na.name + "'");
         model_->optimizer.args[na.name] = evalConstExpr(scope, *na.value);
       }
+      if (!model_->optimizer.args.count("lr"))
+        fatalIn(scope, o->call->loc, "'" + o->call->callee + "' needs a learning rate: " +
+                                         o->call->callee + "(lr = 1e-3)");
+      for (auto &[k, v] : model_->optimizer.args)
+        if (!(v >= 0) || ((k == "lr" || k == "eps") && !(v > 0)) ||
+            ((k == "beta" || k == "beta1" || k == "beta2" || k == "alpha") && !(v < 1)))
+          fatalIn(scope, o->call->loc,
+                  "optimizer argument " + k + " = " + std::to_string(v) + " is out of range (" +
+                      (k == "lr" || k == "eps" ? "it must be positive"
+                       : k == "weight_decay"   ? "it must be at least 0"
+                                               : "it must be in [0, 1)") +
+                      ")");
       break;
     }
     case ast::StmtKind::ClipNorm: {

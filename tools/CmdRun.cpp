@@ -88,25 +88,37 @@ HostArray toHost(const DTensor &t) {
   return a;
 }
 
+/// An array given on the command line, with the file it came from.
+struct NamedInput {
+  std::string name;
+  HostArray array;
+  std::string source; ///< the file, for error messages
+};
+
 /// Reads NAME=FILE pairs and .npz archives into named arrays.
-std::vector<std::pair<std::string, HostArray>> readNamed(const RunOptions &o) {
-  std::vector<std::pair<std::string, HostArray>> out;
+std::vector<NamedInput> readNamed(const RunOptions &o) {
+  std::vector<NamedInput> out;
   std::string err;
   if (!o.inputsNpz.empty()) {
     auto arrays = runtime::readNpz(o.inputsNpz, err);
     if (!arrays)
       dataError(err);
     for (auto &p : *arrays)
-      out.push_back(std::move(p));
+      out.push_back({p.first, std::move(p.second), o.inputsNpz});
   }
   for (const std::string &spec : o.ins) {
     auto eq = spec.find('=');
     if (eq == std::string::npos || eq == 0)
       throw sema::UsageError("--in " + spec + ": expected NAME=FILE.npy");
-    auto arr = runtime::readNpy(spec.substr(eq + 1), err);
+    std::string name = spec.substr(0, eq), file = spec.substr(eq + 1);
+    for (auto &prev : out)
+      if (prev.name == name)
+        throw sema::UsageError("--in " + spec + ": '" + name + "' is given twice (also in " +
+                               prev.source + ")");
+    auto arr = runtime::readNpy(file, err);
     if (!arr)
       dataError(err);
-    out.emplace_back(spec.substr(0, eq), std::move(*arr));
+    out.push_back({name, std::move(*arr), file});
   }
   return out;
 }
@@ -145,12 +157,12 @@ int runRun(const RunOptions &o) {
       in.set(name, toLeafValue(arr, *leaf, o.params));
     }
   }
-  for (auto &[name, arr] : readNamed(o)) {
-    const ir::Op *leaf = in.findLeaf(name);
+  for (NamedInput &ni : readNamed(o)) {
+    const ir::Op *leaf = in.findLeaf(ni.name);
     if (!leaf || leaf->kind == ir::OpKind::Param || leaf->kind == ir::OpKind::State)
-      dataError("'" + name + "' is not an input or noise of model '" + g->modelName + "'" +
-                (leaf ? " (parameters come from --params)" : ""));
-    in.set(name, toLeafValue(arr, *leaf, name));
+      dataError(ni.source + ": '" + ni.name + "' is not an input or noise of model '" +
+                g->modelName + "'" + (leaf ? " (parameters come from --params)" : ""));
+    in.set(ni.name, toLeafValue(ni.array, *leaf, ni.source));
   }
   if (auto missing = in.missingInputs(); !missing.empty())
     dataError("missing input '" + missing[0] + "' (give --in " + missing[0] +
