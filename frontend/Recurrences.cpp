@@ -245,6 +245,11 @@ struct GroupAnalysis {
       S.errorIn(S.eqCallStack_[eid], firstEq.loc,
                 "recurrence reads both earlier and later positions (" + names +
                     "): a recurrence runs one way, reading t-1 ... or t+1 ..., not both");
+    else if (comp.size() == 1)
+      S.errorIn(S.eqCallStack_[eid], firstEq.loc,
+                "cycle: " + names +
+                    " reads itself, but not at an earlier or later position (t-1 or t+1) "
+                    "of an index of its left side, so it is not a recurrence");
     else
       S.errorIn(S.eqCallStack_[eid], firstEq.loc,
                 "cycle: " + names +

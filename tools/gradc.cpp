@@ -20,6 +20,19 @@ int main(int argc, char **argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "gradc 0.1");
   std::vector<Command> commands = {addCheck(app), addCompile(app), addRun(app)};
+  // A first word that is neither a flag nor a command: say so plainly.
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    for (Command &c : commands)
+      known = known || c.app->get_name() == argv[1];
+    if (!known) {
+      std::cerr << "gradc: error: unknown command '" << argv[1] << "' (commands:";
+      for (Command &c : commands)
+        std::cerr << " " << c.app->get_name();
+      std::cerr << ")\nRun 'gradc --help' for usage.\n";
+      return kUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
