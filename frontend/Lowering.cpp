@@ -214,6 +214,19 @@ LV Lowerer::lower(const RExpr &e) {
     for (int v : vars)
       if (std::find(e.vars.begin(), e.vars.end(), v) == e.vars.end())
         rest.push_back(v);
+    if ((e.op == ir::OpKind::ReduceMax || e.op == ir::OpKind::ReduceMin) && axes.size() > 1) {
+      // One axis at a time, the last bound variable first: the first maximal
+      // element in the binder's order (which gets the gradient) is then the
+      // one each single-axis reduction picks.
+      std::vector<int> order(e.vars.rbegin(), e.vars.rend());
+      std::vector<int> live = vars;
+      for (int v : order) {
+        int axis = static_cast<int>(std::find(live.begin(), live.end(), v) - live.begin());
+        xv = B.reduce(e.op, xv, {axis});
+        live.erase(live.begin() + axis);
+      }
+      return {xv, rest};
+    }
     return {B.reduce(e.op, xv, axes), rest};
   }
   }

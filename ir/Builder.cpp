@@ -117,6 +117,31 @@ Value *Builder::contract(std::vector<Value *> factors, std::vector<IndexMap> map
   return op->result();
 }
 
+Value *Builder::scatterAdd(Value *src, IndexMap map, std::vector<int64_t> shape,
+                          std::vector<Value *> indirect, std::vector<Value *> symbols) {
+  GRADC_ASSERT(map.size() == shape.size(), "scatter_add map rank differs from the result rank");
+  GRADC_ASSERT(src->type.dtype == DType::F32, "scatter_add of a non-f32 value");
+  std::vector<Value *> operands{src};
+  for (Value *v : indirect) {
+    GRADC_ASSERT(v->type.dtype == DType::I32, "indirect index operand is not i32");
+    operands.push_back(v);
+  }
+  Op *op = create(OpKind::ScatterAdd, std::move(operands), {TensorType::f32(std::move(shape))});
+  op->maps = {std::move(map)};
+  op->symbols = std::move(symbols);
+  return op->result();
+}
+
+Value *Builder::contractInto(std::vector<Value *> factors, std::vector<IndexMap> maps,
+                             IndexMap outMap, std::vector<int64_t> shape,
+                             std::vector<int64_t> loopSizes, std::vector<Value *> symbols) {
+  GRADC_ASSERT(outMap.size() == shape.size(), "contract output map rank differs from the result");
+  Value *r = contract(std::move(factors), std::move(maps), std::move(shape),
+                      std::move(loopSizes), std::move(symbols));
+  r->def->outMap = std::move(outMap);
+  return r;
+}
+
 Value *Builder::reduce(OpKind kind, Value *x, std::vector<int> axes) {
   GRADC_ASSERT(opClassOf(kind) == OpClass::Reduce, "reduce() of a non-reduction");
   std::sort(axes.begin(), axes.end());
@@ -163,6 +188,55 @@ Op *Builder::recurrence(std::vector<Value *> inits, std::vector<CarriedInfo> car
     op->body->args.push_back(a);
   }
   return op;
+}
+
+Op *Builder::clone(const Op &op, std::map<const Value *, Value *> &vmap) {
+  auto mapped = [&](Value *v) {
+    auto it = vmap.find(v);
+    return it == vmap.end() ? v : it->second;
+  };
+  std::vector<Value *> operands;
+  for (Value *v : op.operands)
+    operands.push_back(mapped(v));
+  std::vector<TensorType> types;
+  for (Value *v : op.results)
+    types.push_back(v->type);
+  Op *c = create(op.kind, operands, types);
+  for (size_t i = 0; i < op.results.size(); ++i) {
+    g_.rename(c->results[i], op.results[i]->name);
+    vmap[op.results[i]] = c->results[i];
+  }
+  for (Value *v : op.symbols)
+    c->symbols.push_back(mapped(v));
+  c->loc = op.loc;
+  c->name = op.name;
+  c->init = op.init;
+  c->value = op.value;
+  c->axes = op.axes;
+  c->maps = op.maps;
+  c->outMap = op.outMap;
+  c->reductionSizes = op.reductionSizes;
+  c->steps = op.steps;
+  c->reverse = op.reverse;
+  c->carried = op.carried;
+  c->yields = op.yields;
+  if (op.body) {
+    c->body = std::make_unique<Region>();
+    c->body->parentOp = c;
+    for (Value *a : op.body->args) {
+      Value *na = g_.newValue(a->type, a->name);
+      na->owner = c->body.get();
+      na->index = a->index;
+      c->body->args.push_back(na);
+      vmap[a] = na;
+    }
+    Region *saved = region_;
+    region_ = c->body.get();
+    for (auto &inner : op.body->ops)
+      clone(*inner, vmap);
+    region_ = saved;
+  }
+  return c;
 }
 
 Op *Builder::yield(std::vector<Value *> slices, std::vector<YieldInfo> info) {

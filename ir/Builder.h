@@ -10,6 +10,8 @@
 
 #include "ir/Graph.h"
 
+#include <map>
+
 namespace gradc::ir {
 
 class Builder {
@@ -42,6 +44,14 @@ public:
   Value *contract(std::vector<Value *> factors, std::vector<IndexMap> maps,
                   std::vector<int64_t> shape, std::vector<int64_t> reductionSizes,
                   std::vector<Value *> symbols = {});
+  /// result = 0; result[map(d)] += src[d] for every position d of src.
+  Value *scatterAdd(Value *src, IndexMap map, std::vector<int64_t> shape,
+                    std::vector<Value *> indirect = {}, std::vector<Value *> symbols = {});
+  /// result = 0; result[outMap(L)] += prod_k factors[k][maps[k](L)] over the
+  /// loops L of sizes `loopSizes`.
+  Value *contractInto(std::vector<Value *> factors, std::vector<IndexMap> maps, IndexMap outMap,
+                      std::vector<int64_t> shape, std::vector<int64_t> loopSizes,
+                      std::vector<Value *> symbols = {});
   Value *reduce(OpKind kind, Value *x, std::vector<int> axes);
   Value *normalize(OpKind kind, Value *x, std::vector<int> axes);
   /// Creates a recurrence whose body region has the step variable and one
@@ -49,6 +59,11 @@ public:
   Op *recurrence(std::vector<Value *> inits, std::vector<CarriedInfo> carried, int64_t steps,
                  bool reverse);
   Op *yield(std::vector<Value *> slices, std::vector<YieldInfo> info);
+
+  /// Copies `op` (and, deeply, its body) into the current region, its
+  /// operands and symbols renamed through `vmap` (values not in it are kept);
+  /// vmap gains the copies' results and body arguments.
+  Op *clone(const Op &op, std::map<const Value *, Value *> &vmap);
 
   /// Gives a value a (unique) name derived from `name`.
   void name(Value *v, const std::string &name) { g_.rename(v, name); }

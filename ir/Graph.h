@@ -56,7 +56,9 @@ struct InitSpec {
 
 /// Per carried tensor of a recurrence.
 struct CarriedInfo {
-  int axis = 0;       ///< the recurrence axis in the extended tensor
+  /// The recurrence axis in the extended tensor, or -1 for a tensor carried
+  /// whole from step to step (a gradient accumulator of the backward loop).
+  int axis = 0;
   int64_t offset = 0; ///< extended position of step 0
 };
 
@@ -65,6 +67,9 @@ struct YieldInfo {
   int carried = 0;     ///< which carried tensor it writes
   int64_t delta = 0;   ///< written at step + offset + delta
   bool accumulate = false; ///< add into the position instead of setting it
+  /// The operand has the carried tensor's full type and is written (set or
+  /// added) over all of it; delta is unused. Required for axis -1.
+  bool whole = false;
 };
 
 class Op {
@@ -81,7 +86,10 @@ public:
   InitSpec init;               ///< param, state, noise
   double value = 0;            ///< constant: the value; powc: the exponent
   std::vector<int> axes;       ///< reduce, normalize: axes; iota: {axis}
-  std::vector<IndexMap> maps;  ///< remap: {src map}; contract: one per operand
+  std::vector<IndexMap> maps;  ///< remap, scatter_add: {map}; contract: one per operand
+  /// contract: where each loop point accumulates into the result (one
+  /// AxisIndex per result axis, affine only); empty for a plain contraction.
+  IndexMap outMap;
   std::vector<int64_t> reductionSizes; ///< contract: sizes of reduction loops
   // Recurrence.
   int64_t steps = 0;

@@ -23,8 +23,9 @@ namespace gradc::ir {
 namespace {
 
 /// A reduction variable r<N> is read before the result rank is known (the
-/// type comes last on the line); it is numbered kReductionBase + N until
-/// resolveLoopVars renumbers it to rank + N.
+/// type comes last on the line) and before it is known whether a contract
+/// has an output map; it is numbered kReductionBase + N until
+/// resolveLoopVars renumbers it to rank + N, or to N with an output map.
 constexpr int kReductionBase = 1 << 20;
 
 class IRParser : IRTokenReader {
@@ -48,6 +49,7 @@ private:
   void parseOp();
   void parseOperands(Op &spec);
   void parseAccess(Op &spec);
+  IndexMap parseMap(Op &spec, bool allowIndirect);
   AxisIndex parseAxis(Op &spec, bool allowIndirect);
   void parseTerm(Op &spec, AxisIndex &ax, int64_t sign, bool allowIndirect);
   int loopVar(const Token &w, const Op &spec);
@@ -271,6 +273,12 @@ void IRParser::parseOperands(Op &spec) {
     return;
   case OpClass::Remap:
     return parseAccess(spec);
+  case OpClass::Scatter:
+    // scatter_add ::= %V '->' '[' axis (',' axis)* ']'
+    spec.operands.push_back(useValue());
+    expectPunct("->");
+    spec.maps.push_back(parseMap(spec, true));
+    return;
   case OpClass::Contract:
     do
       parseAccess(spec);
@@ -279,6 +287,8 @@ void IRParser::parseOperands(Op &spec) {
       expectPunct("=");
       spec.reductionSizes = parseIntList();
     }
+    if (consumePunct("->"))
+      spec.outMap = parseMap(spec, false);
     return;
   case OpClass::Reduce:
   case OpClass::Normalize:
@@ -289,7 +299,7 @@ void IRParser::parseOperands(Op &spec) {
       spec.axes.push_back(a > (1 << 30) ? -1 : static_cast<int>(a));
     return;
   case OpClass::Yield:
-    // yield ::= (%V '->' INT ('delta' '=' SINT)? ('set'|'add')) (',' ...)*
+    // yield ::= (%V '->' INT ('delta' '=' SINT)? 'whole'? ('set'|'add')) (',' ...)*
     if (tok_.kind != TokKind::ValueName)
       return;
     do {
@@ -301,6 +311,7 @@ void IRParser::parseOperands(Op &spec) {
         expectPunct("=");
         y.delta = parseSignedInt();
       }
+      y.whole = consumeWord("whole");
       if (!tok_.isWord("set") && !tok_.isWord("add"))
         errorExpected("'set' or 'add'");
       y.accumulate = take().text == "add";
@@ -315,18 +326,23 @@ void IRParser::parseOperands(Op &spec) {
 
 //===--- Index maps -------------------------------------------------------===//
 
-/// access ::= %V '[' (axis (',' axis)*)? ']'
+/// access ::= %V map
 void IRParser::parseAccess(Op &spec) {
   spec.operands.push_back(useValue());
+  spec.maps.push_back(parseMap(spec, spec.kind == OpKind::Remap));
+}
+
+/// map ::= '[' (axis (',' axis)*)? ']'
+IndexMap IRParser::parseMap(Op &spec, bool allowIndirect) {
   IndexMap map;
   expectPunct("[");
   if (!consumePunct("]")) {
     do
-      map.push_back(parseAxis(spec, spec.kind == OpKind::Remap));
+      map.push_back(parseAxis(spec, allowIndirect));
     while (consumePunct(","));
     expectPunct("]");
   }
-  spec.maps.push_back(std::move(map));
+  return map;
 }
 
 /// axis ::= '-'? term (('+'|'-') term)*
@@ -377,8 +393,8 @@ void IRParser::parseTerm(Op &spec, AxisIndex &ax, int64_t sign, bool allowIndire
     return;
   }
   if (!allowIndirect || coeff != 1 || ax.isIndirect())
-    error(name.loc, "an indirect index may only appear once per axis of a remap's source, "
-                    "added with coefficient 1");
+    error(name.loc, "an indirect index may only appear in the map of a remap or scatter_add, "
+                    "once per axis, added with coefficient 1");
   size_t k = 1;
   while (k < spec.operands.size() && spec.operands[k] != v)
     ++k;
@@ -415,25 +431,40 @@ int IRParser::loopVar(const Token &w, const Op &spec) {
   return static_cast<int>(kind == 'd' ? n : kReductionBase + n);
 }
 
+/// Checks the loop variables read against the op's loops and numbers them
+/// as ir/IndexMap.h does. d<N> are result axes, except in scatter_add, whose
+/// loops run over its source's axes; a contract with an output map has only
+/// r<N> loops.
 void IRParser::resolveLoopVars(Op &spec, int64_t rank) {
-  if (maxD_ >= rank)
-    error(maxDLoc_, "loop variable d" + std::to_string(maxD_) + " out of range for result rank " +
-                        std::to_string(rank));
+  const bool onlyR = spec.kind == OpKind::Contract && !spec.outMap.empty();
+  if (onlyR && maxD_ >= 0)
+    error(maxDLoc_, "loop variable d" + std::to_string(maxD_) +
+                        " in a contract with an output map, whose loops are r0, r1, ...");
+  const bool scatter = spec.kind == OpKind::ScatterAdd;
+  const int64_t dLoops = scatter ? spec.operands[0]->type.rank() : rank;
+  if (maxD_ >= dLoops)
+    error(maxDLoc_, "loop variable d" + std::to_string(maxD_) + " out of range for " +
+                        (scatter ? "source" : "result") + " rank " + std::to_string(dLoops));
   if (maxR_ >= static_cast<int>(spec.reductionSizes.size()))
     error(maxRLoc_, "reduction variable r" + std::to_string(maxR_) + " out of range: " +
                         std::to_string(spec.reductionSizes.size()) + " reduction sizes given");
+  const int rBase = onlyR ? 0 : static_cast<int>(rank);
   auto resolve = [&](Affine &a) {
     Affine r = Affine::constantOf(a.constant);
     for (auto &[v, c] : a.terms)
-      r.add(v >= kReductionBase ? static_cast<int>(rank) + (v - kReductionBase) : v, c);
+      r.add(v >= kReductionBase ? rBase + (v - kReductionBase) : v, c);
     a = r;
   };
-  for (IndexMap &m : spec.maps)
+  auto resolveMap = [&](IndexMap &m) {
     for (AxisIndex &ax : m) {
       resolve(ax.pos);
       for (Affine &a : ax.indirectAt)
         resolve(a);
     }
+  };
+  for (IndexMap &m : spec.maps)
+    resolveMap(m);
+  resolveMap(spec.outMap);
 }
 
 //===--- Building ---------------------------------------------------------===//
@@ -477,7 +508,14 @@ Op *IRParser::build(const Op &spec, const TensorType &type) {
     return b_.where(xs[0], xs[1], xs[2])->def;
   case OpClass::Remap:
     return b_.remap(xs[0], spec.maps[0], type.shape, {xs.begin() + 1, xs.end()}, spec.symbols)->def;
+  case OpClass::Scatter:
+    return b_.scatterAdd(xs[0], spec.maps[0], type.shape, {xs.begin() + 1, xs.end()}, spec.symbols)
+        ->def;
   case OpClass::Contract:
+    if (!spec.outMap.empty())
+      return b_.contractInto(xs, spec.maps, spec.outMap, type.shape, spec.reductionSizes,
+                             spec.symbols)
+          ->def;
     return b_.contract(xs, spec.maps, type.shape, spec.reductionSizes, spec.symbols)->def;
   case OpClass::Reduce:
     return b_.reduce(spec.kind, xs[0], spec.axes)->def;
@@ -492,7 +530,7 @@ Op *IRParser::build(const Op &spec, const TensorType &type) {
 }
 
 /// recurrence ::= 'steps' '=' INT ('forward'|'reverse')
-///     '(' (%V 'axis' '=' INT 'offset' '=' SINT) (',' ...)* ')'
+///     '(' (%V 'axis' '=' SINT 'offset' '=' SINT) (',' ...)* ')'
 ///     'args' '(' %V (',' %V)* ')' '{' op* '}' (':' type (',' type)*)? loc?
 void IRParser::parseRecurrence(Op &spec, const std::vector<Token> &names, SourceLoc start) {
   expectWord("steps");
@@ -508,7 +546,8 @@ void IRParser::parseRecurrence(Op &spec, const std::vector<Token> &names, Source
       CarriedInfo c;
       expectWord("axis");
       expectPunct("=");
-      c.axis = parseSmallInt();
+      // axis=-1 marks a tensor carried whole (no recurrence axis).
+      c.axis = consumePunct("-") ? -parseSmallInt() : parseSmallInt();
       expectWord("offset");
       expectPunct("=");
       c.offset = parseSignedInt();

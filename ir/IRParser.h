@@ -20,17 +20,22 @@
 //             he(fan_in=I) | lecun(fan_in=I) | xavier(fan_in=I, fan_out=I)
 //   unary     %V            (powc: %V '^' NUMBER)
 //   binary    %V ',' %V     ternary: %V ',' %V ',' %V
-//   remap     access                 contract: access (',' access)* ('r' '=' ints)?
-//   access    %V '[' (axis (',' axis)*)? ']'
+//   remap     access
+//   scatter_add %V '->' map      (the map is over the source's axes d0, d1, ...)
+//   contract  access (',' access)* ('r' '=' ints)? ('->' map)?
+//             (with '->' map, the output map, every loop is an r<N>)
+//   access    %V map
+//   map       '[' (axis (',' axis)*)? ']'
 //   axis      term (('+'|'-') term)*, where a term is INT, INT '*' var, var,
-//             or (in remap only, once, with '+') an indirect read
-//             %V '[' affine (',' affine)* ']'; var is d<N> (result axis),
-//             r<N> (contract reduction axis) or %V (a step variable)
+//             or (in the map of remap and scatter_add only, once, with '+')
+//             an indirect read %V '[' affine (',' affine)* ']'; var is d<N>
+//             (result axis; scatter_add: source axis), r<N> (contract loop)
+//             or %V (a step variable)
 //   reduce    %V 'axes' '=' ints          (also softmax, log_softmax)
 //   recurrence 'steps' '=' INT ('forward'|'reverse')
-//             '(' (%V 'axis' '=' INT 'offset' '=' SINT) (',' ...)* ')'
-//             'args' '(' %V (',' %V)* ')' '{' op* '}'
-//   yield     (%V '->' INT ('delta' '=' SINT)? ('set'|'add')) (',' ...)*
+//             '(' (%V 'axis' '=' SINT 'offset' '=' SINT) (',' ...)* ')'
+//             'args' '(' %V (',' %V)* ')' '{' op* '}'    (axis=-1: carried whole)
+//   yield     (%V '->' INT ('delta' '=' SINT)? 'whole'? ('set'|'add')) (',' ...)*
 //
 // Values must be defined before they are used (a body may use the values
 // defined above it), names are unique, and every op is checked by the

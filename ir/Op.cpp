@@ -33,6 +33,10 @@ bool opFromMnemonic(std::string_view m, OpKind &out) {
 }
 
 int Op::numLoops() const {
+  if (kind == OpKind::Contract && !outMap.empty())
+    return static_cast<int>(reductionSizes.size()); // every loop is explicit
+  if (kind == OpKind::ScatterAdd)
+    return static_cast<int>(operands[0]->type.rank()); // the source's positions
   int n = results.empty() ? 0 : static_cast<int>(results[0]->type.rank());
   if (kind == OpKind::Contract)
     n += static_cast<int>(reductionSizes.size());

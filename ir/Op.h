@@ -20,6 +20,7 @@ enum class OpClass : uint8_t {
   Binary,
   Ternary,
   Remap,
+  Scatter,
   Contract,
   Reduce,
   Normalize,

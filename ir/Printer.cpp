@@ -91,7 +91,7 @@ std::string printInit(const InitSpec &init) {
   return " ?";
 }
 
-/// Prints the index maps of one remap or contract op.
+/// Prints the index maps of one remap, scatter_add or contract op.
 class MapPrinter {
 public:
   explicit MapPrinter(const Op &op)
@@ -107,8 +107,13 @@ public:
   }
 
   /// `%x[d0, %t - 1, %tok[d1] + 2]`
-  std::string access(int k, const IndexMap &map) const {
-    std::string s = operand(k) + "[";
+  std::string access(int k, const IndexMap &map) const { return operand(k) + positions(map); }
+
+  /// `[d0, %t - 1, %tok[d1] + 2]`: one position per axis of the tensor
+  /// accessed (an operand, or the result of scatter_add and of a contract
+  /// with an output map).
+  std::string positions(const IndexMap &map) const {
+    std::string s = "[";
     for (size_t i = 0; i < map.size(); ++i) {
       if (i)
         s += ", ";
@@ -133,6 +138,10 @@ private:
         return "%?s" + std::to_string(sym);
       return printValueName(op_.symbols[sym]);
     }
+    // With an output map every loop of a contract is a reduction-style
+    // loop: there are no result-axis variables to number first.
+    if (op_.kind == OpKind::Contract && !op_.outMap.empty())
+      return "r" + std::to_string(v);
     if (op_.kind == OpKind::Contract && v >= rank_)
       return "r" + std::to_string(v - rank_);
     return "d" + std::to_string(v);
@@ -208,6 +217,12 @@ std::string printOperandsAndAttrs(const Op &op) {
     MapPrinter mp(op);
     return " " + mp.access(0, op.maps.empty() ? IndexMap{} : op.maps[0]);
   }
+  case OpClass::Scatter: {
+    // The map names where each source element goes, so it follows an arrow
+    // rather than subscripting the source.
+    MapPrinter mp(op);
+    return " " + operand(0) + " -> " + mp.positions(op.maps.empty() ? IndexMap{} : op.maps[0]);
+  }
   case OpClass::Contract: {
     MapPrinter mp(op);
     std::string s;
@@ -217,6 +232,8 @@ std::string printOperandsAndAttrs(const Op &op) {
            mp.access(static_cast<int>(k), k < op.maps.size() ? op.maps[k] : IndexMap{});
     if (!op.reductionSizes.empty())
       s += " r=" + printIntList(op.reductionSizes);
+    if (!op.outMap.empty())
+      s += " -> " + mp.positions(op.outMap);
     return s;
   }
   case OpClass::Reduce:
@@ -247,6 +264,8 @@ std::string printOperandsAndAttrs(const Op &op) {
       s += " -> " + std::to_string(y.carried);
       if (y.delta != 0)
         s += " delta=" + std::to_string(y.delta);
+      if (y.whole)
+        s += " whole";
       s += y.accumulate ? " add" : " set";
     }
     return s;

@@ -6,9 +6,11 @@
 //     %x = input "x" : f32[32,784] loc("mlp.grad":3:3)
 //     %W = param "W" he(fan_in=784) : f32[784,10] loc("mlp.grad":4:3)
 //     %0 = contract %x[d0, r0], %W[r0, d1] r=[784] : f32[32,10] loc("mlp.grad":6:5)
+//     %1 = contract %g[r0, r1], %W[r2, r1] r=[32,10,784] -> [r0, r2] : f32[32,784]
+//     %2 = scatter_add %ge -> [%tok[d0, d1], d2] : f32[50,16]
 //     %h, %c = recurrence steps=50 forward (%h0 axis=1 offset=1, ...) args(%t, ...) {
 //       ...
-//       yield %hn -> 0 set, %g -> 1 delta=-1 add
+//       yield %hn -> 0 set, %g -> 1 delta=-1 add, %dW -> 2 whole add
 //     } : f32[32,51,128], ...
 //     output "y" = %y
 //   }

@@ -24,6 +24,8 @@ public:
     if (!checkCounts())
       return;
     checkSymbols();
+    if (!op_.outMap.empty() && op_.kind != OpKind::Contract)
+      fail("only a contract has an output map");
     switch (op_.opClass()) {
     case OpClass::Leaf:
       return checkLeaf();
@@ -38,6 +40,8 @@ public:
       return checkElementwise();
     case OpClass::Remap:
       return checkRemap();
+    case OpClass::Scatter:
+      return checkScatter();
     case OpClass::Contract:
       return checkContract();
     case OpClass::Reduce:
@@ -72,7 +76,9 @@ private:
            std::to_string(op_.operands.size()));
       return false;
     }
-    if ((op_.kind == OpKind::Remap || op_.kind == OpKind::Contract) && op_.operands.empty()) {
+    if ((op_.kind == OpKind::Remap || op_.kind == OpKind::ScatterAdd ||
+         op_.kind == OpKind::Contract) &&
+        op_.operands.empty()) {
       fail("has no operands");
       return false;
     }
@@ -107,8 +113,9 @@ private:
 
   /// Symbols are step variables of recurrences enclosing the op.
   void checkSymbols() {
-    if (!op_.symbols.empty() && op_.kind != OpKind::Remap && op_.kind != OpKind::Contract)
-      fail("only remap and contract take symbols");
+    if (!op_.symbols.empty() && op_.kind != OpKind::Remap && op_.kind != OpKind::ScatterAdd &&
+        op_.kind != OpKind::Contract)
+      fail("only remap, scatter_add and contract take symbols");
     for (const Value *s : op_.symbols) {
       if (!s || s->type.dtype != DType::Index || !s->owner) {
         fail("symbol " + printValueName(s) + " is not a recurrence step variable");
@@ -186,6 +193,8 @@ private:
 
   std::string loopVarName(int v) const {
     int rank = static_cast<int>(result().type.rank());
+    if (op_.kind == OpKind::Contract && !op_.outMap.empty())
+      return "r" + std::to_string(v);
     if (op_.kind == OpKind::Contract && v >= rank)
       return "r" + std::to_string(v - rank);
     return "d" + std::to_string(v);
@@ -202,23 +211,26 @@ private:
     }
   }
 
-  /// Map `m` reads operand k; returns the indirect operands it reads.
-  void checkMap(size_t k, const IndexMap &m, std::vector<bool> *indirectUsed) {
-    std::string what = "operand " + printValueName(op_.operands[k]);
-    if (static_cast<int64_t>(m.size()) != operandType(k).rank()) {
-      fail("the map of " + what + " has " + std::to_string(m.size()) +
-           " axes; the operand has rank " + std::to_string(operandType(k).rank()));
+  /// Checks map `m`, `what` ("the map of operand %x"), which positions
+  /// `target` ("the operand", "the result") of rank `rank`. Indirect
+  /// positions are allowed where `indirectUsed` is given; it records the
+  /// operands they read.
+  void checkMap(const std::string &what, const IndexMap &m, const char *target, int64_t rank,
+                std::vector<bool> *indirectUsed) {
+    if (static_cast<int64_t>(m.size()) != rank) {
+      fail(what + " has " + std::to_string(m.size()) + " axes; " + target + " has rank " +
+           std::to_string(rank));
       return;
     }
     for (const AxisIndex &ax : m) {
       checkAffine(ax.pos);
       if (!ax.isIndirect()) {
         if (!ax.indirectAt.empty())
-          fail("the map of " + what + " has an indirect position without an operand");
+          fail(what + " has an indirect position without an operand");
         continue;
       }
       if (!indirectUsed) {
-        fail("indirect index in a " + std::string(op_.mnemonic()));
+        fail("indirect index in a " + std::string(op_.mnemonic()) + " (" + what + ")");
         continue;
       }
       if (ax.indirect < 1 || static_cast<size_t>(ax.indirect) >= op_.operands.size()) {
@@ -235,9 +247,15 @@ private:
     }
   }
 
-  void checkRemap() {
+  std::string operandMapName(size_t k) const {
+    return "the map of operand " + printValueName(op_.operands[k]);
+  }
+
+  /// The map of a remap or scatter_add, positioning `target` of rank
+  /// `rank`, and the i32 operands 1..n its indirect axes read.
+  void checkGatherMap(const std::string &what, const char *target, int64_t rank) {
     if (op_.maps.size() != 1) {
-      fail("remap takes one map, has " + std::to_string(op_.maps.size()));
+      fail(std::string(op_.mnemonic()) + " takes one map, has " + std::to_string(op_.maps.size()));
       return;
     }
     std::vector<bool> used(op_.operands.size(), false);
@@ -245,13 +263,25 @@ private:
       if (operandType(k).dtype != DType::I32)
         fail("indirect operand " + printValueName(op_.operands[k]) + " must be i32, not " +
              operandType(k).str());
-    checkMap(0, op_.maps[0], &used);
+    checkMap(what, op_.maps[0], target, rank, &used);
     for (size_t k = 1; k < op_.operands.size(); ++k)
       if (!used[k])
         fail("indirect operand " + printValueName(op_.operands[k]) + " is not read by the map");
+  }
+
+  void checkRemap() {
+    checkGatherMap(operandMapName(0), "the operand", operandType(0).rank());
     if (result().type.dtype != operandType(0).dtype)
       fail("result type " + result().type.str() + " differs in element type from the source's " +
            operandType(0).str());
+  }
+
+  /// scatter_add's map positions the result; its loops are the source's axes.
+  void checkScatter() {
+    checkGatherMap("the map", "the result", result().type.rank());
+    requireF32(0);
+    if (result().type.dtype != DType::F32)
+      fail("result type " + result().type.str() + " is not f32");
   }
 
   void checkContract() {
@@ -262,8 +292,12 @@ private:
     }
     for (size_t k = 0; k < op_.operands.size(); ++k) {
       requireF32(k);
-      checkMap(k, op_.maps[k], nullptr);
+      checkMap(operandMapName(k), op_.maps[k], "the operand", operandType(k).rank(), nullptr);
     }
+    // An output map is affine: where a loop point lands must not depend on
+    // data, so that the op stays a plain accumulation of products.
+    if (!op_.outMap.empty())
+      checkMap("the output map", op_.outMap, "the result", result().type.rank(), nullptr);
     for (int64_t n : op_.reductionSizes)
       if (n <= 0)
         fail("reduction size " + std::to_string(n) + " is not positive");
@@ -312,6 +346,12 @@ private:
         fail("result " + std::to_string(i) + " has type " + op_.results[i]->type.str() +
              ", its initial value " + t.str());
       const CarriedInfo &c = op_.carried[i];
+      if (c.axis == -1) { // carried whole: no step positions to place
+        if (c.offset != 0)
+          fail("carried " + std::to_string(i) + " has no recurrence axis (axis=-1), so its "
+               "offset must be 0, not " + std::to_string(c.offset));
+        continue;
+      }
       if (c.axis < 0 || c.axis >= t.rank()) {
         fail("axis " + std::to_string(c.axis) + " out of range for rank " +
              std::to_string(t.rank()));
@@ -356,12 +396,27 @@ private:
       }
       TensorType slice = rec->operands[y.carried]->type;
       int axis = rec->carried[y.carried].axis;
+      std::string carriedName = "carried " + std::to_string(y.carried);
+      if (y.whole) {
+        if (y.delta != 0)
+          fail("a whole yield writes no step position, so its delta must be 0, not " +
+               std::to_string(y.delta));
+        if (operandType(i) != slice)
+          fail("operand " + printValueName(op_.operands[i]) + " has type " +
+               operandType(i).str() + "; a whole yield into " + carriedName + " writes " +
+               slice.str());
+        continue;
+      }
+      if (axis == -1) {
+        fail(carriedName + " is carried whole (axis=-1) and only takes whole yields");
+        continue;
+      }
       if (axis < 0 || axis >= slice.rank())
         continue; // reported on the recurrence
       slice.shape.erase(slice.shape.begin() + axis);
       if (operandType(i) != slice)
         fail("operand " + printValueName(op_.operands[i]) + " has type " + operandType(i).str() +
-             "; carried " + std::to_string(y.carried) + " takes slices of " + slice.str());
+             "; " + carriedName + " takes slices of " + slice.str());
     }
   }
 

@@ -220,6 +220,9 @@ void Interpreter::runOp(const ir::Op &op) {
   case ir::OpClass::Remap:
     r = interp::evalRemap(op, operands(), symbols());
     break;
+  case ir::OpClass::Scatter:
+    r = interp::evalScatterAdd(op, operands(), symbols());
+    break;
   case ir::OpClass::Contract:
     r = interp::evalContract(op, operands(), symbols());
     break;
@@ -280,6 +283,13 @@ void Interpreter::applyYield(const ir::Op &yield) {
     DTensor &buf = values_.at(body.args[info.carried + 1]);
     const DTensor &slice = get(yield.operand(static_cast<int>(j)));
     const auto &shape = buf.type.shape;
+    if (info.whole) {
+      GRADC_ASSERT(slice.type.shape == shape,
+                   "whole yield " + slice.type.str() + " does not fit carried " + buf.type.str());
+      for (size_t i = 0; i < buf.data.size(); ++i)
+        buf.data[i] = info.accumulate ? buf.data[i] + slice.data[i] : slice.data[i];
+      continue;
+    }
     const int axis = carried.axis;
     GRADC_ASSERT(axis >= 0 && axis < static_cast<int>(shape.size()), "carried axis out of range");
     std::vector<int64_t> sliceShape = shape;

@@ -18,13 +18,20 @@
 //    An indirect position (the int operand's value plus the affine offset)
 //    out of range is a RuntimeFault at the op's location. The int operand
 //    is itself read by the affine rule: out of bounds, its value is 0.
+//  - scatter_add, remap's adjoint, positions its writes by the same rule:
+//    a source element whose affine position is out of bounds is dropped;
+//    an indirect position out of range is a RuntimeFault at the op's
+//    location, raised at the first such element in C order.
 //  - In a contract every factor is read at every loop point, so an
-//    out-of-range index faults even where another factor is padding.
+//    out-of-range index faults even where another factor is padding; with
+//    an output map, a loop point whose output position is out of bounds
+//    contributes nothing.
 //  - A recurrence body sees the carried tensors as they stand at the start
-//    of the step; its yield runs last and writes its slices in operand
-//    order (a set, then an accumulate at the same position, adds to the
-//    value just set). A write outside the extended tensor is an internal
-//    error: callers only write in range.
+//    of the step; its yield runs last and writes its slices (or, for a
+//    whole yield, the whole carried tensor) in operand order (a set, then
+//    an accumulate at the same position, adds to the value just set). A
+//    write outside the extended tensor is an internal error: callers only
+//    write in range.
 //  - max/min/reductions propagate NaN; argmax picks the first maximum.
 //
 //===----------------------------------------------------------------------===//

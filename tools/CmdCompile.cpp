@@ -13,6 +13,7 @@
 #include "ir/Verifier.h"
 #include "support/Assert.h"
 #include "tools/Commands.h"
+#include "tools/Pipeline.h"
 
 #include <fstream>
 #include <iostream>
@@ -28,18 +29,8 @@ struct CompileOptions {
   std::string emit = "ir";
   std::string out;
   bool trainMode = false;
+  std::string graph = "fwd";
 };
-
-/// Verifies a graph a stage produced; a failure is a bug in that stage.
-void verifyOrDie(const ir::Graph &g, const char *stage) {
-  std::vector<std::string> problems = ir::verifyGraph(g);
-  if (problems.empty())
-    return;
-  std::string msg = std::string("the IR after ") + stage + " is malformed:";
-  for (auto &p : problems)
-    msg += "\n  " + p;
-  throw InternalError(msg);
-}
 
 int writeOut(const std::string &text, const std::string &path) {
   if (path.empty() || path == "-") {
@@ -89,10 +80,12 @@ int runCompile(const CompileOptions &o) {
     if (o.emit == "ast") // the syntax tree alone: no semantic checks
       return writeOut(printAST(*loadProgram(o.common.file, sm, diags).modules[0]), o.out);
     FrontendResult fr = runFrontend(o.common.file, nullptr, o.common.frontend(), sm, diags);
-    graph = lowerModel(*fr.model, o.trainMode);
-    verifyOrDie(*graph, "lowering");
+    graph = buildGraph(*fr.model,
+                       o.emit == "grad" || o.graph == "grad" ? GraphKind::Gradient
+                       : o.trainMode    ? GraphKind::Train
+                                        : GraphKind::Eval);
   }
-  if (o.emit == "ir")
+  if (o.emit == "ir" || o.emit == "grad")
     return writeOut(ir::printGraph(*graph, &sm), o.out);
   return writeOut(ir::writeDot(*graph), o.out);
 }
@@ -103,10 +96,15 @@ Command addCompile(CLI::App &app) {
   auto o = std::make_shared<CompileOptions>();
   CLI::App *cmd = app.add_subcommand("compile", "print a stage of the compilation");
   o->common.add(*cmd);
-  cmd->add_option("--emit", o->emit, "ast: the syntax tree; ir: the forward graph; dot: Graphviz")
-      ->check(CLI::IsMember({"ast", "ir", "dot"}));
+  cmd->add_option("--emit", o->emit,
+                  "ast: the syntax tree; ir: the forward graph; grad: forward and backward "
+                  "graph; dot: Graphviz")
+      ->check(CLI::IsMember({"ast", "ir", "grad", "dot"}));
   cmd->add_option("-o", o->out, "write to this file instead of standard output");
   cmd->add_flag("--train-mode", o->trainMode, "lower the training graph (training = 1)");
+  cmd->add_option("--graph", o->graph, "with --emit=dot: fwd (the forward graph) or grad "
+                                       "(forward and backward, coloured apart)")
+      ->check(CLI::IsMember({"fwd", "grad"}));
   return {cmd, [o] { return runCompile(*o); }};
 }
 

@@ -38,5 +38,6 @@ struct Command {
 Command addCheck(CLI::App &app);
 Command addCompile(CLI::App &app);
 Command addRun(CLI::App &app);
+Command addGradcheck(CLI::App &app);
 
 } // namespace gradc::tool

@@ -19,7 +19,8 @@ int main(int argc, char **argv) {
   CLI::App app{"gradc: a compiler for deep-learning models written in index notation"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "gradc 0.1");
-  std::vector<Command> commands = {addCheck(app), addCompile(app), addRun(app)};
+  std::vector<Command> commands = {addCheck(app), addCompile(app), addRun(app),
+                                   addGradcheck(app)};
   // A first word that is neither a flag nor a command: say so plainly.
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;

@@ -76,7 +76,8 @@ std::unique_ptr<Graph> buildAllOps(SourceManager &sm) {
   // Layout ops and gathers.
   b.name(b.remap(W, {ax(d(1)), ax(d(0))}, {8, 8}), "WT");
   b.name(b.remap(x, {ax(d(0)), ax(plus(d(1, 2), 1)), ax(d(2))}, {4, 3, 8}), "strided");
-  b.name(b.remap(x, {ax(d(0)), ax(plus(d(1), -1)), ax(d(2))}, {4, 8, 8}), "padded");
+  Value *padded = b.remap(x, {ax(d(0)), ax(plus(d(1), -1)), ax(d(2))}, {4, 8, 8});
+  b.name(padded, "padded");
   b.name(b.remap(m, {ax(d(1))}, {4, 8}), "bcast");
   AxisIndex gatherAx{Affine::constantOf(1), 1, {d(0), d(1)}};
   Value *gather = b.remap(E, {gatherAx, ax(d(2))}, {4, 6, 8}, {tok});
@@ -86,10 +87,19 @@ std::unique_ptr<Graph> buildAllOps(SourceManager &sm) {
   // Contractions: matmul, a convolution-like window, three factors.
   b.contract({x, W}, {{ax(d(0)), ax(d(1)), ax(d(3))}, {ax(d(3)), ax(d(2))}}, {4, 6, 8}, {8});
   Affine window = plus(d(1, 2), -1).plus(d(3));
-  b.name(b.contract({x, W}, {{ax(d(0)), ax(window), ax(d(4))}, {ax(d(4)), ax(d(2))}}, {4, 3, 8},
-                    {3, 8}),
-         "conv");
+  Value *conv = b.contract({x, W}, {{ax(d(0)), ax(window), ax(d(4))}, {ax(d(4)), ax(d(2))}},
+                           {4, 3, 8}, {3, 8});
+  b.name(conv, "conv");
   b.contract({eps, eps, m}, {{ax(d(0)), ax(d(1))}, {ax(d(0)), ax(d(1))}, {ax(d(1))}}, {4, 8}, {});
+
+  // Adjoints, as autodiff writes them: scatter_add through the gather's and
+  // the padding's maps, and the convolution's input gradient as a contract
+  // with an output map (loops b, o, c, k, i: those of %conv).
+  b.name(b.scatterAdd(gather, {gatherAx, ax(d(2))}, {10, 8}, {tok}), "gather.adj");
+  b.name(b.scatterAdd(padded, {ax(d(0)), ax(plus(d(1), -1)), ax(d(2))}, {4, 6, 8}), "padded.adj");
+  b.name(b.contractInto({conv, W}, {{ax(d(0)), ax(d(1)), ax(d(2))}, {ax(d(4)), ax(d(2))}},
+                        {ax(d(0)), ax(window), ax(d(4))}, {4, 6, 8}, {4, 3, 8, 3, 8}),
+         "conv.adj");
 
   // Reductions and normalizations.
   Value *s = b.reduce(OpKind::ReduceSum, gather, {2, 0});
@@ -140,6 +150,18 @@ std::unique_ptr<Graph> buildAllOps(SourceManager &sm) {
   b.yield({b.unary(OpKind::Neg, gh)}, {{0, -1, true}});
   b.setRegion(&g->top);
   b.name(back->result(0), "grad.h");
+
+  // A weight gradient accumulated over the steps in a tensor carried whole
+  // (axis -1), set and added in one yield, next to a sliced carried tensor.
+  Value *accInit = b.constant(0, {8, 8});
+  b.name(accInit, "acc.init");
+  Op *acc = b.recurrence({accInit, b.constant(0, {4, 6, 8})}, {{-1, 0}, {1, 0}}, 6, true);
+  b.setRegion(acc->body.get());
+  Value *xs = b.remap(x, {ax(d(0)), ax(sym(0)), ax(d(1))}, {4, 8}, {}, {acc->body->args[0]});
+  Value *outer = b.contract({xs, xs}, {{ax(d(2)), ax(d(0))}, {ax(d(2)), ax(d(1))}}, {8, 8}, {4});
+  b.yield({W, outer, xs}, {{0, 0, false, true}, {0, 0, true, true}, {1, 0, false, false}});
+  b.setRegion(&g->top);
+  b.name(acc->result(0), "grad.W");
   b.setBackward(false);
 
   Value *loss = b.reduce(OpKind::ReduceSum, s, {0});
@@ -235,6 +257,13 @@ TEST_CASE("the text shows names, maps, attributes, types and locations") {
   has("%padded = remap %x[d0, d1 - 1, d2] : f32[4,8,8]");
   has("%gather = remap %E[%tok[d0, d1] + 1, d2] : f32[4,6,8]");
   has("%conv = contract %x[d0, 2*d1 + r0 - 1, r1], %W[r1, d2] r=[3,8] : f32[4,3,8]");
+  has("%gather.adj = scatter_add %gather -> [%tok[d0, d1] + 1, d2] : f32[10,8]");
+  has("%padded.adj = scatter_add %padded -> [d0, d1 - 1, d2] : f32[4,6,8]");
+  has("%conv.adj = contract %conv[r0, r1, r2], %W[r4, r2] r=[4,3,8,3,8] -> "
+      "[r0, 2*r1 + r3 - 1, r4] : f32[4,6,8]");
+  has(" = bwd recurrence steps=6 reverse (%acc.init axis=-1 offset=0, %");
+  has("bwd yield %W -> 0 whole set, %");
+  has(" -> 0 whole add, %");
   has("= reduce_sum %gather axes=[0,2] : f32[6]");
   has("= argmax %gather axes=[2] : i32[4,6]");
   has("%h, %G = recurrence steps=6 forward (%h.init axis=1 offset=1, ");
@@ -458,6 +487,7 @@ TEST_CASE("the DOT output has clusters, both colours and kernels, and renders") 
   CHECK(dot.rfind("digraph \"all_ops\" {", 0) == 0);
   CHECK(dot.find("subgraph cluster_") != std::string::npos);
   CHECK(dot.find("label=\"%h, %G = recurrence\"") != std::string::npos);
+  CHECK(dot.find("label=\"%gather.adj = scatter_add\\nf32[10,8]\"") != std::string::npos);
   CHECK(dot.find("label=\"fused_transpose\"") != std::string::npos);
   CHECK(dot.find("label=\"kernel 1\"") != std::string::npos);
   CHECK(dot.find("#dbe9f6") != std::string::npos); // forward

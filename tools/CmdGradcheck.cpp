@@ -1,0 +1,174 @@
+//===- tools/CmdGradcheck.cpp - gradc gradcheck ----------------------------===//
+//
+// Compares the backward graph's gradients, evaluated by the reference
+// interpreter in double precision, with central finite differences of the
+// loss on sampled elements of every parameter and f32 input. Inputs and
+// parameters not given are drawn from the seed (an int input within the
+// range of the axes it indexes); noise is drawn once and held fixed.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/Interpreter.h"
+#include "runtime/NpyIO.h"
+#include "runtime/Random.h"
+#include "tools/Commands.h"
+#include "tools/LeafArrays.h"
+#include "tools/Pipeline.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <set>
+#include <iostream>
+#include <memory>
+
+namespace gradc::tool {
+
+namespace {
+
+using runtime::DTensor;
+
+struct GradcheckOptions {
+  CommonOptions common;
+  std::vector<std::string> ins;
+  std::string inputsNpz;
+  std::string params;
+  uint64_t seed = 0;
+  int samples = 20;
+  double tol = 1e-5;
+};
+
+/// The size of the axes an int input indexes: the smallest axis any
+/// indirect read through it (or through a copy of it) addresses.
+int64_t indexRange(const ir::Graph &g, const ir::Value *input) {
+  int64_t best = 0;
+  std::set<const ir::Value *> aliases{input};
+  std::function<void(const ir::Region &)> visit = [&](const ir::Region &r) {
+    for (auto &op : r.ops) {
+      if ((op->kind == ir::OpKind::Remap && aliases.count(op->operand(0))))
+        aliases.insert(op->result());
+      if (op->kind == ir::OpKind::Remap || op->kind == ir::OpKind::ScatterAdd) {
+        const ir::IndexMap &m = op->maps[0];
+        for (size_t a = 0; a < m.size(); ++a) {
+          if (!m[a].isIndirect() || !aliases.count(op->operand(m[a].indirect)))
+            continue;
+          int64_t size = op->kind == ir::OpKind::Remap ? op->operand(0)->type.shape[a]
+                                                       : op->result()->type.shape[a];
+          int64_t n = size - m[a].pos.constant;
+          if (n > 0 && (best == 0 || n < best))
+            best = n;
+        }
+      }
+      if (op->body)
+        visit(*op->body);
+    }
+  };
+  visit(g.top);
+  return best > 0 ? best : 2;
+}
+
+/// Fills every leaf the user did not give: params from their initializers,
+/// f32 inputs normal(0, 1), int inputs uniform over their index range.
+void fillMissing(runtime::Interpreter &in, const ir::Graph &g, uint64_t seed) {
+  runtime::Random rng(seed, runtime::kInputStream);
+  for (auto &op : g.top.ops) {
+    if (op->kind != ir::OpKind::Input || in.has(op->name))
+      continue;
+    DTensor t = DTensor::zeros(op->result()->type);
+    bool isInt = op->result()->type.dtype == ir::DType::I32;
+    int64_t range = isInt ? indexRange(g, op->result()) : 0;
+    for (double &v : t.data)
+      v = isInt ? std::floor(rng.uniform() * static_cast<double>(range)) : rng.normal();
+    in.set(op->name, t);
+  }
+}
+
+double relErr(double a, double n) {
+  return std::fabs(a - n) / std::max({std::fabs(a), std::fabs(n), 1e-6});
+}
+
+int runGradcheck(const GradcheckOptions &o) {
+  SourceManager sm;
+  DiagnosticEngine diags(sm, &std::cerr);
+  FrontendResult fr = runFrontend(o.common.file, nullptr, o.common.frontend(), sm, diags);
+  std::unique_ptr<ir::Graph> grad = buildGraph(*fr.model, GraphKind::Gradient);
+  std::unique_ptr<ir::Graph> fwd = buildGraph(*fr.model, GraphKind::Train);
+
+  runtime::Interpreter ig(*grad), iff(*fwd);
+  ig.initParams(o.seed);
+  ig.setNoiseSeed(o.seed);
+  loadUserArrays(ig, *grad, o.params, o.inputsNpz, o.ins);
+  fillMissing(ig, *grad, o.seed);
+  ig.run();
+  // Hold every leaf fixed for the finite differences: the same params,
+  // inputs and this run's noise.
+  for (auto &op : grad->top.ops)
+    if (opClassOf(op->kind) == ir::OpClass::Leaf && op->kind != ir::OpKind::Constant &&
+        op->kind != ir::OpKind::Iota) {
+      DTensor v = op->kind == ir::OpKind::Noise ? ig.value(op->result()) : ig.leafValue(op->name);
+      if (op->kind == ir::OpKind::Noise)
+        ig.set(op->name, v);
+      iff.set(op->name, v);
+    }
+  auto lossAt = [&]() {
+    iff.run();
+    return iff.value(fwd->loss.value).data[0];
+  };
+
+  bool failed = false;
+  runtime::Random pick(o.seed, runtime::kInputStream + 1);
+  std::printf("%-24s %14s %8s\n", "tensor", "max rel err", "checked");
+  for (auto &gr : grad->gradients) {
+    std::string name = gr.name.substr(5);
+    const DTensor &analytic = ig.value(gr.value);
+    DTensor x = iff.leafValue(name);
+    int64_t n = static_cast<int64_t>(x.data.size());
+    std::vector<int64_t> idx(n);
+    for (int64_t i = 0; i < n; ++i)
+      idx[i] = i;
+    // A seeded sample without replacement (a partial Fisher-Yates shuffle).
+    int64_t k = std::min<int64_t>(o.samples, n);
+    for (int64_t i = 0; i < k; ++i)
+      std::swap(idx[i], idx[i + static_cast<int64_t>(pick.uniform() * (n - i))]);
+    double worst = 0;
+    for (int64_t s = 0; s < k; ++s) {
+      int64_t i = idx[s];
+      // The five-point central difference: error O(h^4) from truncation
+      // and O(eps / h) from rounding, both far below the tolerance.
+      double x0 = x.data[i], h = 1e-4 * std::max(1.0, std::fabs(x0));
+      auto at = [&](double v) {
+        x.data[i] = v;
+        iff.set(name, x);
+        return lossAt();
+      };
+      double d1 = at(x0 + h) - at(x0 - h), d2 = at(x0 + 2 * h) - at(x0 - 2 * h);
+      at(x0);
+      worst = std::max(worst, relErr(analytic.data[i], (8 * d1 - d2) / (12 * h)));
+    }
+    bool bad = worst > o.tol || std::isnan(worst);
+    failed = failed || bad;
+    std::printf("%-24s %14.3e %8lld%s\n", name.c_str(), worst, static_cast<long long>(k),
+                bad ? "  FAIL" : "");
+  }
+  return failed ? kCheckFailed : kOk;
+}
+
+} // namespace
+
+Command addGradcheck(CLI::App &app) {
+  auto o = std::make_shared<GradcheckOptions>();
+  CLI::App *cmd = app.add_subcommand(
+      "gradcheck", "compare the gradients with central finite differences (double precision)");
+  o->common.add(*cmd);
+  cmd->add_option("--in", o->ins, "an input (or noise) array: NAME=FILE.npy");
+  cmd->add_option("--inputs", o->inputsNpz, "inputs as one .npz, keys named after the inputs");
+  cmd->add_option("--params", o->params, "parameters (.npz); missing ones come from --seed");
+  cmd->add_option("--seed", o->seed, "seed for parameters, inputs, noise and the samples");
+  cmd->add_option("--samples", o->samples, "elements checked per tensor (default 20)")
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--tol", o->tol, "largest relative error accepted (default 1e-5)")
+      ->check(CLI::PositiveNumber);
+  return {cmd, [o] { return runGradcheck(*o); }};
+}
+
+} // namespace gradc::tool

@@ -1,0 +1,135 @@
+//===- tools/LeafArrays.cpp - Arrays from files into a graph's leaves -----===//
+//
+// The .npy/.npz conventions of DESIGN.md: arrays named after the inputs and
+// parameters, C order, shaped as declared; float64 and int64 converted when
+// their values fit; every error names the file it came from.
+//
+//===----------------------------------------------------------------------===//
+#include "tools/LeafArrays.h"
+
+#include "frontend/Sema.h"
+#include "runtime/NpyIO.h"
+#include "support/Diagnostics.h"
+
+#include <iostream>
+
+namespace gradc::tool {
+
+using runtime::DTensor;
+using runtime::ElemType;
+using runtime::HostArray;
+
+namespace {
+/// An array given on the command line, with the file it came from.
+struct NamedInput {
+  std::string name;
+  HostArray array;
+  std::string source; ///< the file, for error messages
+};
+
+/// Reads NAME=FILE pairs and .npz archives into named arrays.
+std::vector<NamedInput> readNamed(const std::string &inputsNpz,
+                                  const std::vector<std::string> &ins) {
+  std::vector<NamedInput> out;
+  std::string err;
+  if (!inputsNpz.empty()) {
+    auto arrays = runtime::readNpz(inputsNpz, err);
+    if (!arrays)
+      dataError(err);
+    for (auto &p : *arrays)
+      out.push_back({p.first, std::move(p.second), inputsNpz});
+  }
+  for (const std::string &spec : ins) {
+    auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw sema::UsageError("--in " + spec + ": expected NAME=FILE.npy");
+    std::string name = spec.substr(0, eq), file = spec.substr(eq + 1);
+    for (auto &prev : out)
+      if (prev.name == name)
+        throw sema::UsageError("--in " + spec + ": '" + name + "' is given twice (also in " +
+                               prev.source + ")");
+    auto arr = runtime::readNpy(file, err);
+    if (!arr)
+      dataError(err);
+    out.push_back({name, std::move(*arr), file});
+  }
+  return out;
+}
+
+} // namespace
+
+/// A user-facing error about a data file: "FILE: error: MESSAGE", exit 1.
+void dataError(const std::string &what) {
+  std::cerr << "gradc: error: " << what << "\n";
+  throw UserError();
+}
+
+/// Converts an array from a file into the leaf's type, or explains why not.
+DTensor toLeafValue(const HostArray &a, const ir::Op &leaf, const std::string &source) {
+  const ir::TensorType &ty = leaf.result()->type;
+  if (a.shape != ty.shape) {
+    std::string want = ty.str();
+    dataError(source + ": '" + leaf.name + "' must have shape " +
+              want.substr(want.find('[')) + ", but the array is " + a.typeStr() +
+              " (-D changes a model's sizes)");
+  }
+  bool wantInt = ty.dtype == ir::DType::I32;
+  std::string why;
+  HostArray conv;
+  if (wantInt) {
+    if (runtime::isFloat(a.type))
+      dataError(source + ": '" + leaf.name + "' is an int input, but the array holds " +
+                runtime::elemTypeName(a.type) + " values");
+    conv = runtime::convertTo(a, ElemType::I32, why);
+  } else {
+    if (!runtime::isFloat(a.type))
+      dataError(source + ": '" + leaf.name + "' is f32, but the array holds " +
+                runtime::elemTypeName(a.type) + " values");
+    conv = runtime::convertTo(a, ElemType::F32, why);
+  }
+  if (!why.empty())
+    dataError(source + ": '" + leaf.name + "': " + why);
+  DTensor t = DTensor::zeros(ty);
+  for (int64_t i = 0; i < conv.numElements(); ++i)
+    t.data[i] = wantInt ? static_cast<double>(conv.i32()[i]) : static_cast<double>(conv.f32()[i]);
+  return t;
+}
+
+HostArray toHost(const DTensor &t) {
+  bool isInt = t.type.dtype == ir::DType::I32;
+  HostArray a = HostArray::zeros(isInt ? ElemType::I32 : ElemType::F32, t.type.shape);
+  for (size_t i = 0; i < t.data.size(); ++i) {
+    if (isInt)
+      a.i32()[i] = static_cast<int32_t>(t.data[i]);
+    else
+      a.f32()[i] = static_cast<float>(t.data[i]);
+  }
+  return a;
+}
+
+
+void loadUserArrays(runtime::Interpreter &in, const ir::Graph &g, const std::string &params,
+                    const std::string &inputsNpz, const std::vector<std::string> &ins) {
+  if (!params.empty()) {
+    std::string err;
+    auto arrays = runtime::readNpz(params, err);
+    if (!arrays)
+      dataError(err);
+    for (auto &[name, arr] : *arrays) {
+      const ir::Op *leaf = in.findLeaf(name);
+      if (!leaf || (leaf->kind != ir::OpKind::Param && leaf->kind != ir::OpKind::State))
+        dataError(params + ": '" + name + "' is not a parameter or state of model '" +
+                  g.modelName + "'");
+      in.set(name, toLeafValue(arr, *leaf, params));
+    }
+  }
+  for (NamedInput &ni : readNamed(inputsNpz, ins)) {
+    const ir::Op *leaf = in.findLeaf(ni.name);
+    if (!leaf || leaf->kind == ir::OpKind::Param || leaf->kind == ir::OpKind::State)
+      dataError(ni.source + ": '" + ni.name + "' is not an input or noise of model '" +
+                g.modelName + "'" + (leaf ? " (parameters come from --params)" : ""));
+    in.set(ni.name, toLeafValue(ni.array, *leaf, ni.source));
+  }
+}
+
+} // namespace gradc::tool
