@@ -21,8 +21,14 @@ Op *Builder::create(OpKind kind, std::vector<Value *> operands,
     v->index = static_cast<int>(i);
     op->results.push_back(v);
   }
-  region_->ops.push_back(std::move(op));
-  return region_->ops.back().get();
+  Op *raw = op.get();
+  if (insertAt_ < 0) {
+    region_->ops.push_back(std::move(op));
+  } else {
+    region_->ops.insert(region_->ops.begin() + insertAt_, std::move(op));
+    ++insertAt_;
+  }
+  return raw;
 }
 
 Value *Builder::leaf(OpKind kind, const std::string &name, TensorType type, InitSpec init) {

@@ -19,7 +19,15 @@ public:
   explicit Builder(Graph &g) : g_(g), region_(&g.top) {}
 
   Graph &graph() { return g_; }
-  void setRegion(Region *r) { region_ = r; }
+  void setRegion(Region *r) {
+    region_ = r;
+    insertAt_ = -1;
+  }
+  /// New ops go before position `index` of `r` (then after each other).
+  void setInsertionPoint(Region *r, size_t index) {
+    region_ = r;
+    insertAt_ = static_cast<long>(index);
+  }
   Region *region() const { return region_; }
   void setLoc(SourceLoc l) { loc_ = l; }
   SourceLoc loc() const { return loc_; }
@@ -76,6 +84,7 @@ private:
   Region *region_;
   SourceLoc loc_;
   bool backward_ = false;
+  long insertAt_ = -1; ///< -1: append to the region
 };
 
 } // namespace gradc::ir

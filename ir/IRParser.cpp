@@ -511,12 +511,13 @@ Op *IRParser::build(const Op &spec, const TensorType &type) {
   case OpClass::Scatter:
     return b_.scatterAdd(xs[0], spec.maps[0], type.shape, {xs.begin() + 1, xs.end()}, spec.symbols)
         ->def;
-  case OpClass::Contract:
-    if (!spec.outMap.empty())
-      return b_.contractInto(xs, spec.maps, spec.outMap, type.shape, spec.reductionSizes,
-                             spec.symbols)
-          ->def;
-    return b_.contract(xs, spec.maps, type.shape, spec.reductionSizes, spec.symbols)->def;
+  case OpClass::Contract: {
+    Value *r = spec.outMap.empty()
+                   ? b_.contract(xs, spec.maps, type.shape, spec.reductionSizes, spec.symbols)
+                   : b_.contractInto(xs, spec.maps, spec.outMap, type.shape, spec.reductionSizes,
+                                     spec.symbols);
+    return r->def;
+  }
   case OpClass::Reduce:
     return b_.reduce(spec.kind, xs[0], spec.axes)->def;
   case OpClass::Normalize:

@@ -348,8 +348,9 @@ private:
       const CarriedInfo &c = op_.carried[i];
       if (c.axis == -1) { // carried whole: no step positions to place
         if (c.offset != 0)
-          fail("carried " + std::to_string(i) + " has no recurrence axis (axis=-1), so its "
-               "offset must be 0, not " + std::to_string(c.offset));
+          fail("carried " + std::to_string(i) +
+               " has no recurrence axis (axis=-1); its offset must be 0, not " +
+               std::to_string(c.offset));
         continue;
       }
       if (c.axis < 0 || c.axis >= t.rank()) {
@@ -402,9 +403,8 @@ private:
           fail("a whole yield writes no step position, so its delta must be 0, not " +
                std::to_string(y.delta));
         if (operandType(i) != slice)
-          fail("operand " + printValueName(op_.operands[i]) + " has type " +
-               operandType(i).str() + "; a whole yield into " + carriedName + " writes " +
-               slice.str());
+          fail("operand " + printValueName(op_.operands[i]) + " has type " + operandType(i).str() +
+               "; a whole yield into " + carriedName + " writes " + slice.str());
         continue;
       }
       if (axis == -1) {

@@ -94,10 +94,15 @@ void Differentiator::accumulate(Value *v, Value *c) {
   if (routeToLoop(v, c))
     return;
   auto it = adj_.find(v);
-  if (it == adj_.end())
+  bool masked = masked_.count(c) > 0;
+  if (it == adj_.end()) {
     adj_[v] = c;
-  else
+  } else {
+    masked = masked || masked_.count(it->second);
     it->second = B.binary(OpKind::Add, it->second, c);
+  }
+  if (masked)
+    masked_.insert(adj_[v]);
 }
 
 static bool isTempName(const std::string &n) {
@@ -127,6 +132,26 @@ void Differentiator::sweep(Region &r) {
     B.setLoc(op.loc);
     rule(op, gs);
   }
+}
+
+int64_t savedBytes(const Graph &g) {
+  std::set<const Value *> saved;
+  std::function<void(const Region &)> visit = [&](const Region &r) {
+    for (auto &op : r.ops) {
+      if (op->backward)
+        for (Value *v : op->operands)
+          if (v->def && !v->def->backward && opClassOf(v->def->kind) != OpClass::Leaf)
+            saved.insert(v);
+      if (op->body)
+        visit(*op->body);
+    }
+  };
+  visit(g.top);
+  int64_t bytes = 0;
+  for (const Value *v : saved)
+    if (v->def->parent == &g.top) // values of a forward body live one step only
+      bytes += 4 * v->type.numElements();
+  return bytes;
 }
 
 void differentiate(Graph &g, const AutodiffOptions &opts) {

@@ -17,4 +17,9 @@ struct AutodiffOptions {
 /// loss does not depend on get a zero gradient.
 void differentiate(ir::Graph &g, const AutodiffOptions &opts = {});
 
+/// The bytes of forward values the backward pass reads, which must stay in
+/// memory from the forward sweep to the backward one (leaves and constants,
+/// which live anyway, are not counted).
+int64_t savedBytes(const ir::Graph &g);
+
 } // namespace gradc::passes

@@ -60,6 +60,10 @@ public:
   ir::Graph &g_;
   ir::Builder &B;
   std::map<const ir::Value *, ir::Value *> adj_;
+  /// Adjoints that are zero wherever a where() did not select their branch:
+  /// rules whose derivative can be infinite there (log at 0, exp of a huge
+  /// value) select 0 where the adjoint is 0, so no 0·inf = NaN escapes.
+  std::set<const ir::Value *> masked_;
   std::set<const ir::Value *> needs_;
   std::vector<LoopFrame> loops_;
 };

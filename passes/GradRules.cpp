@@ -55,9 +55,22 @@ void Differentiator::rule(Op &op, const std::vector<Value *> &gs) {
   auto sub = [&](Value *a, Value *b) { return B.binary(OpKind::Sub, a, b); };
   auto div = [&](Value *a, Value *b) { return B.binary(OpKind::Div, a, b); };
   auto cmp = [&](OpKind k, Value *a, Value *b) { return B.binary(k, a, b); };
+  // A masked adjoint (zero where a where() did not select this branch)
+  // stays masked; where the derivative itself may be infinite or NaN, the
+  // contribution is selected to 0 wherever the adjoint is 0.
+  bool masked = g && masked_.count(g);
+  bool unbounded = op.kind == OpKind::Log || op.kind == OpKind::Div || op.kind == OpKind::Sqrt ||
+                   op.kind == OpKind::Rsqrt || op.kind == OpKind::PowC || op.kind == OpKind::Exp ||
+                   op.kind == OpKind::Mul;
   auto grad = [&](int i, auto make) {
-    if (needs(x(i)))
-      accumulate(x(i), make());
+    if (!needs(x(i)))
+      return;
+    Value *contribution = make();
+    if (masked && unbounded && contribution != g)
+      contribution = B.where(B.binary(OpKind::Ne, g, B.constant(0)), contribution, B.constant(0));
+    if (masked)
+      masked_.insert(contribution);
+    accumulate(x(i), contribution);
   };
   switch (op.kind) {
   // Leaves and values without a derivative.
@@ -161,6 +174,7 @@ void Differentiator::rule(Op &op, const std::vector<Value *> &gs) {
   // (not multiplied by a mask), so an infinity in the other branch never
   // turns into a NaN here.
   case OpKind::Where:
+    masked = true;
     grad(1, [&] { return B.where(x(0), g, c(0)); });
     return grad(2, [&] { return B.where(x(0), c(0), g); });
 

@@ -176,8 +176,8 @@ class MapReader {
 public:
   MapReader(const ir::Op &op, const ir::IndexMap &map, const Operands &xs, int k,
             const std::vector<int64_t> &symbols)
-      : src_(*xs[k]), access_(op, map, src_.type.shape, xs, symbols,
-                              "reading '" + op.operand(k)->name + "'") {}
+      : src_(*xs[k]),
+        access_(op, map, src_.type.shape, xs, symbols, "reading '" + op.operand(k)->name + "'") {}
 
   double read(const int64_t *loops) const {
     int64_t offset = access_.offset(loops);
@@ -206,8 +206,7 @@ DTensor evalRemap(const ir::Op &op, const Operands &xs, const std::vector<int64_
   return r;
 }
 
-DTensor evalScatterAdd(const ir::Op &op, const Operands &xs,
-                       const std::vector<int64_t> &symbols) {
+DTensor evalScatterAdd(const ir::Op &op, const Operands &xs, const std::vector<int64_t> &symbols) {
   const DTensor &src = *xs.at(0);
   DTensor r = DTensor::zeros(op.result()->type);
   Access dst(op, op.maps.at(0), r.type.shape, xs, symbols,

@@ -35,8 +35,7 @@ DTensor evalWhere(const ir::Op &op, const DTensor &c, const DTensor &a, const DT
 DTensor evalRemap(const ir::Op &op, const Operands &xs, const std::vector<int64_t> &symbols);
 /// result = 0, then result[map(d)] += src[d] for every position d of src,
 /// skipping d where an affine position is out of bounds.
-DTensor evalScatterAdd(const ir::Op &op, const Operands &xs,
-                       const std::vector<int64_t> &symbols);
+DTensor evalScatterAdd(const ir::Op &op, const Operands &xs, const std::vector<int64_t> &symbols);
 /// result[d] = sum over r of the product of operand k at map_k(d, r); with
 /// an output map, result[outMap(L)] += the product at every loop point L
 /// whose output position is in bounds.

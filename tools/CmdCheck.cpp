@@ -5,7 +5,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/OobCheck.h"
+#include "passes/Autodiff.h"
 #include "tools/Commands.h"
+#include "tools/Pipeline.h"
 
 #include <nlohmann/json.hpp>
 
@@ -105,6 +107,12 @@ int runCheck(const CheckOptions &o) {
       e["init"] = t->init.str();
       j["noise"].push_back(e);
     }
+    // What backpropagation keeps from the forward pass (training: the
+    // gradient with respect to the parameters).
+    if (m.loss)
+      j["saved_bytes"] = passes::savedBytes(*buildGraph(m, GraphKind::Gradient, false));
+    else
+      j["saved_bytes"] = 0;
     j["dims"] = ordered_json::object();
     for (auto &[k, v] : m.dims)
       j["dims"][k] = v;

@@ -5,6 +5,7 @@
 #include "ir/Verifier.h"
 #include "passes/Autodiff.h"
 #include "passes/DeadCode.h"
+#include "passes/Stabilize.h"
 #include "support/Assert.h"
 #include "support/Diagnostics.h"
 
@@ -25,6 +26,10 @@ static void verifyOrDie(const ir::Graph &g, const char *stage) {
 std::unique_ptr<ir::Graph> buildGraph(const sema::Model &model, GraphKind kind, bool inputs) {
   std::unique_ptr<ir::Graph> g = lowerModel(model, kind != GraphKind::Eval);
   verifyOrDie(*g, "lowering");
+  if (passes::stabilize(*g) > 0) {
+    passes::eliminateDeadCode(*g);
+    verifyOrDie(*g, "stabilization");
+  }
   if (kind != GraphKind::Gradient)
     return g;
   if (!g->loss.value) {

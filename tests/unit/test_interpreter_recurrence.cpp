@@ -1,10 +1,12 @@
 //===- tests/unit/test_interpreter_recurrence.cpp - Recurrences -----------===//
 //
 // Recurrences in extended storage, forwards and backwards, with set and
-// accumulated yields, and nested, each against a hand-written loop.
+// accumulated yields, nested, and with tensors carried whole, each against
+// a hand-written loop or values worked out by hand.
 //
 //===----------------------------------------------------------------------===//
 #include "InterpreterTestUtil.h"
+#include "ir/Verifier.h"
 
 #include <cmath>
 
@@ -159,4 +161,34 @@ TEST_CASE("a nested recurrence: layers over l, time over t") {
         want[(li * T + ti) * J + j] =
             std::tanh(av.data[li * J + j] * hAt(li - 1, ti, j) + uv.data[j] * hAt(li, ti - 1, j));
   checkClose(in.value(h), want);
+}
+
+TEST_CASE("tensors carried whole: an accumulator and a copy, with whole yields") {
+  // Backwards over t: acc += x[t] (acc carried whole from a0); last is set
+  // to acc as it stood at the step's start, then x[t] is added to it, so
+  // that it ends equal to acc (yields apply in operand order); rowsum[t] =
+  // sum_j x[t, j] is a sliced carried tensor alongside.
+  const int64_t T = 4, J = 3;
+  ir::Graph g;
+  ir::Builder b(g);
+  ir::Value *x = input(b, "x", {T, J});
+  ir::Value *a0 = input(b, "a0", {J});
+  ir::Op *rec = b.recurrence({a0, b.constant(0, {J}), b.constant(0, {T})},
+                             {{-1, 0}, {-1, 0}, {0, 0}}, T, /*reverse=*/true);
+  b.setRegion(rec->body.get());
+  ir::Value *t = rec->body->args[0], *acc = rec->body->args[1];
+  ir::Value *xt = b.remap(x, mapOf({symbol(0), loopVar(0)}), {J}, {}, {t});
+  ir::Value *sum = b.contract({xt}, {mapOf({loopVar(0)})}, {}, {J});
+  b.yield({xt, acc, xt, sum},
+          {{0, 0, true, true}, {1, 0, false, true}, {1, 0, true, true}, {2, 0, false, false}});
+  b.setRegion(&g.top);
+  REQUIRE(ir::verifyGraph(g).empty());
+
+  Interpreter in(g);
+  in.set("x", f32({T, J}, {1, 2, 3, 10, 20, 30, 100, 200, 300, 1000, 2000, 3000}));
+  in.set("a0", f32({J}, {0.5, 0.25, 0.125}));
+  in.run();
+  checkClose(in.value(rec->result(0)), {1111.5, 2222.25, 3333.125});
+  checkClose(in.value(rec->result(1)), {1111.5, 2222.25, 3333.125});
+  checkClose(in.value(rec->result(2)), {6, 60, 600, 6000});
 }

@@ -1,0 +1,47 @@
+//===- ir/Rewrite.cpp - Replacing values throughout a graph ----------------===//
+#include "ir/Rewrite.h"
+
+#include <functional>
+
+namespace gradc::ir {
+
+static void forEachOp(Region &r, const std::function<void(Op &)> &f) {
+  for (auto &op : r.ops) {
+    f(*op);
+    if (op->body)
+      forEachOp(*op->body, f);
+  }
+}
+
+void replaceAllUses(Graph &g, Value *from, Value *to) {
+  forEachOp(g.top, [&](Op &op) {
+    for (Value *&v : op.operands)
+      if (v == from)
+        v = to;
+    for (Value *&v : op.symbols)
+      if (v == from)
+        v = to;
+  });
+  for (auto *list : {&g.outputs, &g.metrics, &g.gradients})
+    for (NamedValue &nv : *list)
+      if (nv.value == from)
+        nv.value = to;
+  if (g.loss.value == from)
+    g.loss.value = to;
+  for (StateUpdate &u : g.updates)
+    if (u.value == from)
+      u.value = to;
+}
+
+int countUses(const Graph &g, const Value *v) {
+  int n = 0;
+  forEachOp(const_cast<Region &>(g.top), [&](Op &op) {
+    for (Value *o : op.operands)
+      n += o == v;
+    for (Value *o : op.symbols)
+      n += o == v;
+  });
+  return n;
+}
+
+} // namespace gradc::ir
