@@ -273,6 +273,18 @@ void Interpreter::applyYield(const ir::Op &yield) {
   const ir::Op &rec = *body.parentOp;
   GRADC_ASSERT(yield.yields.size() == yield.operands.size(), "yield operand/info count");
   const int64_t t = static_cast<int64_t>(get(body.args[0]).data.at(0));
+  // An operand may be a carried tensor itself (a whole yield copying an
+  // accumulator). It stands for the tensor as it was at the start of the
+  // step, so it is copied before this yield's writes can change it.
+  std::vector<DTensor> copies;
+  copies.reserve(yield.operands.size());
+  std::vector<const DTensor *> operands;
+  for (const ir::Value *v : yield.operands) {
+    const bool carried = v->owner == &body && v->index > 0;
+    if (carried)
+      copies.push_back(get(v));
+    operands.push_back(carried ? &copies.back() : &get(v));
+  }
   // Slices are written in operand order, so a set followed by an
   // accumulate at one position adds to the value just set.
   for (size_t j = 0; j < yield.operands.size(); ++j) {
@@ -281,7 +293,7 @@ void Interpreter::applyYield(const ir::Op &yield) {
                  "yield into an unknown carried tensor");
     const ir::CarriedInfo &carried = rec.carried[info.carried];
     DTensor &buf = values_.at(body.args[info.carried + 1]);
-    const DTensor &slice = get(yield.operand(static_cast<int>(j)));
+    const DTensor &slice = *operands[j];
     const auto &shape = buf.type.shape;
     if (info.whole) {
       GRADC_ASSERT(slice.type.shape == shape,

@@ -30,8 +30,10 @@
 //    of the step; its yield runs last and writes its slices (or, for a
 //    whole yield, the whole carried tensor) in operand order (a set, then
 //    an accumulate at the same position, adds to the value just set). A
-//    write outside the extended tensor is an internal error: callers only
-//    write in range.
+//    yield operand that is a carried tensor of the same body is its value
+//    at the start of the step, whatever the yield wrote before it. A write
+//    outside the extended tensor is an internal error: callers only write
+//    in range.
 //  - max/min/reductions propagate NaN; argmax picks the first maximum.
 //
 //===----------------------------------------------------------------------===//
