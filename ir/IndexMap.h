@@ -5,6 +5,10 @@
 // loop variables (its result axes, then for contract its reduction axes) and
 // of enclosing recurrences' step variables (the op's `symbols`), or an
 // indirect position read from an int tensor operand plus an affine offset.
+// The adjoints write through maps of the same kind: scatter_add places each
+// element of its source (whose axes are its loop variables) in its result,
+// and a contract with an output map, whose loops are all listed in
+// reductionSizes, places each loop point's product in its result.
 //
 //===----------------------------------------------------------------------===//
 #pragma once

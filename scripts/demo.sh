@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The main job: builds gradc, checks a course model (the UGRNN of the
-# lecture), prints its IR, and runs it on the inputs shipped in examples/.
+# lecture), prints its IR, and runs it forward and backward on the inputs
+# shipped in examples/ (outputs, loss and every gradient).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 model=models/ugrnn.grad
 ./build/gradc check "$model"
 ./build/gradc compile "$model" --emit=ir | head -n 40
-./build/gradc run "$model" --inputs examples/ugrnn_inputs.npz --seed 0
+./build/gradc run "$model" --inputs examples/ugrnn_inputs.npz --seed 0 --backward

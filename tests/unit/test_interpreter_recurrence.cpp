@@ -165,9 +165,10 @@ TEST_CASE("a nested recurrence: layers over l, time over t") {
 
 TEST_CASE("tensors carried whole: an accumulator and a copy, with whole yields") {
   // Backwards over t: acc += x[t] (acc carried whole from a0); last is set
-  // to acc as it stood at the step's start, then x[t] is added to it, so
-  // that it ends equal to acc (yields apply in operand order); rowsum[t] =
-  // sum_j x[t, j] is a sliced carried tensor alongside.
+  // to acc as it stood at the step's start (not as the yield's first write
+  // left it), then x[t] is added to it, so that it ends equal to acc
+  // (writes apply in operand order); rowsum[t] = sum_j x[t, j] is a sliced
+  // carried tensor alongside.
   const int64_t T = 4, J = 3;
   ir::Graph g;
   ir::Builder b(g);
