@@ -83,7 +83,8 @@ int runCompile(const CompileOptions &o) {
     graph = buildGraph(*fr.model,
                        o.emit == "grad" || o.graph == "grad" ? GraphKind::Gradient
                        : o.trainMode    ? GraphKind::Train
-                                        : GraphKind::Eval);
+                                        : GraphKind::Eval,
+                       diags);
   }
   if (o.emit == "ir" || o.emit == "grad")
     return writeOut(ir::printGraph(*graph, &sm), o.out);

@@ -87,12 +87,23 @@ double relErr(double a, double n) {
   return std::fabs(a - n) / std::max({std::fabs(a), std::fabs(n), 1e-6});
 }
 
+int checkGradients(const GradcheckOptions &o, DiagnosticEngine &diags, FrontendResult &fr);
+
 int runGradcheck(const GradcheckOptions &o) {
   SourceManager sm;
   DiagnosticEngine diags(sm, &std::cerr);
   FrontendResult fr = runFrontend(o.common.file, nullptr, o.common.frontend(), sm, diags);
-  std::unique_ptr<ir::Graph> grad = buildGraph(*fr.model, GraphKind::Gradient);
-  std::unique_ptr<ir::Graph> fwd = buildGraph(*fr.model, GraphKind::Train);
+  try {
+    return checkGradients(o, diags, fr);
+  } catch (const runtime::RuntimeFault &f) { // data: an index out of range
+    diags.error(f.loc, f.what());
+    return kUserError;
+  }
+}
+
+int checkGradients(const GradcheckOptions &o, DiagnosticEngine &diags, FrontendResult &fr) {
+  std::unique_ptr<ir::Graph> grad = buildGraph(*fr.model, GraphKind::Gradient, diags);
+  std::unique_ptr<ir::Graph> fwd = buildGraph(*fr.model, GraphKind::Train, diags);
 
   runtime::Interpreter ig(*grad), iff(*fwd);
   ig.initParams(o.seed);

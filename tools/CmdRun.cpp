@@ -57,9 +57,9 @@ int runRun(const RunOptions &o) {
   DiagnosticEngine diags(sm, &std::cerr);
   FrontendResult fr = runFrontend(o.common.file, nullptr, o.common.frontend(), sm, diags);
   std::unique_ptr<ir::Graph> g =
-      buildGraph(*fr.model, o.backward    ? GraphKind::Gradient
-                            : o.trainMode ? GraphKind::Train
-                                          : GraphKind::Eval);
+      buildGraph(*fr.model,
+                 o.backward ? GraphKind::Gradient : o.trainMode ? GraphKind::Train : GraphKind::Eval,
+                 diags);
 
   runtime::Interpreter in(*g);
   in.initParams(o.seed);

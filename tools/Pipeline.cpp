@@ -9,7 +9,6 @@
 #include "support/Assert.h"
 #include "support/Diagnostics.h"
 
-#include <iostream>
 
 namespace gradc::tool {
 
@@ -23,7 +22,8 @@ static void verifyOrDie(const ir::Graph &g, const char *stage) {
   throw InternalError(msg);
 }
 
-std::unique_ptr<ir::Graph> buildGraph(const sema::Model &model, GraphKind kind, bool inputs) {
+std::unique_ptr<ir::Graph> buildGraph(const sema::Model &model, GraphKind kind,
+                                      DiagnosticEngine &diags, bool inputs) {
   std::unique_ptr<ir::Graph> g = lowerModel(model, kind != GraphKind::Eval);
   verifyOrDie(*g, "lowering");
   if (passes::stabilize(*g) > 0) {
@@ -32,11 +32,9 @@ std::unique_ptr<ir::Graph> buildGraph(const sema::Model &model, GraphKind kind, 
   }
   if (kind != GraphKind::Gradient)
     return g;
-  if (!g->loss.value) {
-    std::cerr << "gradc: error: model '" << model.name
-              << "' minimizes nothing: add 'minimize NAME' to take gradients\n";
-    throw UserError();
-  }
+  if (!g->loss.value)
+    diags.fatal(model.loc, "model '" + model.name +
+                               "' minimizes nothing: add 'minimize NAME' to take gradients");
   passes::AutodiffOptions o;
   o.inputs = inputs;
   passes::differentiate(*g, o);

@@ -3,6 +3,7 @@
 
 #include "frontend/Model.h"
 #include "ir/Graph.h"
+#include "support/Diagnostics.h"
 
 #include <memory>
 
@@ -17,6 +18,6 @@ enum class GraphKind {
 /// Lowers the model, differentiates it for Gradient (with respect to the
 /// parameters and, when `inputs`, the f32 inputs), cleans up and verifies.
 std::unique_ptr<ir::Graph> buildGraph(const sema::Model &model, GraphKind kind,
-                                      bool inputs = true);
+                                      DiagnosticEngine &diags, bool inputs = true);
 
 } // namespace gradc::tool
