@@ -49,12 +49,47 @@ ir::Value *Lowerer::boundaryInit(int tensor, const std::vector<int64_t> &extShap
   return sum;
 }
 
+/// Which group tensors the loop must carry (store for every step): those
+/// read at another step, read outside the group, or exposed by the model. A
+/// tensor read only within its own step (an LSTM's gates) stays a value of
+/// the body: backpropagation recomputes it from the carried ones. Groups
+/// with nested recurrences keep everything (their boundary values travel in
+/// the outer storage).
+std::vector<bool> Lowerer::carriedTensors(const RecGroup &g) {
+  std::vector<bool> keep(g.tensors.size(), true);
+  bool nested = false;
+  for (const Unit &u : g.body)
+    nested = nested || u.group != nullptr;
+  if (!levels.empty() || nested)
+    return keep;
+  std::set<int> inGroup(g.tensors.begin(), g.tensors.end()), readOutside;
+  for (const Equation &e : M.equations)
+    if (!inGroup.count(e.tensor))
+      forEachRead(*e.rhs, [&](const RExpr &r) { readOutside.insert(r.tensor); });
+  if (M.loss)
+    readOutside.insert(M.loss->tensor);
+  for (auto &mt : M.metrics)
+    readOutside.insert(mt.tensor);
+  for (size_t i = 0; i < g.tensors.size(); ++i) {
+    const Tensor &T = M.tensors[g.tensors[i]];
+    int ax = g.axis[i];
+    keep[i] = T.extBefore[ax] + T.extAfter[ax] > 0 || readOutside.count(g.tensors[i]) ||
+              T.isOutput || !T.boundaryEqs.empty();
+  }
+  return keep;
+}
+
 void Lowerer::lowerGroup(const RecGroup &g) {
+  std::vector<bool> keep = carriedTensors(g);
+  std::vector<int> kept; // positions in the group of the carried tensors
+  for (size_t i = 0; i < g.tensors.size(); ++i)
+    if (keep[i])
+      kept.push_back(static_cast<int>(i));
   std::vector<ir::Value *> inits;
   std::vector<ir::CarriedInfo> carried;
   std::vector<View> carriedViews;
   B.setLoc(g.loc);
-  for (size_t i = 0; i < g.tensors.size(); ++i) {
+  for (int i : kept) {
     int t = g.tensors[i];
     const Tensor &T = M.tensors[t];
     View cv;
@@ -104,30 +139,32 @@ void Lowerer::lowerGroup(const RecGroup &g) {
   Level L;
   L.group = &g;
   L.step = rec->body->args[0];
-  for (size_t i = 0; i < g.tensors.size(); ++i) {
+  for (size_t i = 0; i < g.tensors.size(); ++i)
     L.axisOf[g.tensors[i]] = g.axis[i];
-    View cv = carriedViews[i];
-    cv.value = rec->body->args[i + 1];
-    B.name(cv.value, M.tensors[g.tensors[i]].name + ".carried");
-    L.carried[g.tensors[i]] = cv;
+  for (size_t c = 0; c < kept.size(); ++c) {
+    int t = g.tensors[kept[c]];
+    View cv = carriedViews[c];
+    cv.value = rec->body->args[c + 1];
+    B.name(cv.value, M.tensors[t].name + ".carried");
+    L.carried[t] = cv;
   }
   levels.push_back(std::move(L));
   for (const Unit &u : g.body)
     lowerUnit(u);
   std::vector<ir::Value *> slices;
   std::vector<ir::YieldInfo> yields;
-  for (size_t i = 0; i < g.tensors.size(); ++i) {
-    slices.push_back(levels.back().local.at(g.tensors[i]).value);
-    yields.push_back({static_cast<int>(i), 0, false});
+  for (size_t c = 0; c < kept.size(); ++c) {
+    slices.push_back(levels.back().local.at(g.tensors[kept[c]]).value);
+    yields.push_back({static_cast<int>(c), 0, false});
   }
   B.setLoc(g.loc);
   B.yield(slices, yields);
   levels.pop_back();
   B.setRegion(outer);
-  for (size_t i = 0; i < g.tensors.size(); ++i) {
-    int t = g.tensors[i];
-    View v = carriedViews[i];
-    v.value = rec->results[i];
+  for (size_t c = 0; c < kept.size(); ++c) {
+    int t = g.tensors[kept[c]];
+    View v = carriedViews[c];
+    v.value = rec->results[c];
     B.name(v.value, M.tensors[t].name + ".ext");
     if (levels.empty()) {
       top[t] = v;

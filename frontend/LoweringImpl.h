@@ -109,6 +109,7 @@ private:
   ir::Value *lowerEquation(const Equation &e, std::vector<int> *domainOut = nullptr);
   void lowerUnit(const Unit &u);
   void lowerGroup(const RecGroup &g);
+  std::vector<bool> carriedTensors(const RecGroup &g);
   ir::Value *boundaryInit(int tensor, const std::vector<int64_t> &extShape,
                           const std::vector<int64_t> &shift);
   void beginEquation(const Equation &e);
