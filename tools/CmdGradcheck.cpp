@@ -30,10 +30,7 @@ using runtime::DTensor;
 
 struct GradcheckOptions {
   CommonOptions common;
-  std::vector<std::string> ins;
-  std::string inputsNpz;
-  std::string params;
-  uint64_t seed = 0;
+  DataOptions data;
   int samples = 20;
   double tol = 1e-5;
 };
@@ -106,10 +103,10 @@ int checkGradients(const GradcheckOptions &o, DiagnosticEngine &diags, FrontendR
   std::unique_ptr<ir::Graph> fwd = buildGraph(*fr.model, GraphKind::Train, diags);
 
   runtime::Interpreter ig(*grad), iff(*fwd);
-  ig.initParams(o.seed);
-  ig.setNoiseSeed(o.seed);
-  loadUserArrays(ig, *grad, o.params, o.inputsNpz, o.ins);
-  fillMissing(ig, *grad, o.seed);
+  ig.initParams(o.data.seed);
+  ig.setNoiseSeed(o.data.seed);
+  loadUserArrays(ig, *grad, o.data.params, o.data.inputsNpz, o.data.ins);
+  fillMissing(ig, *grad, o.data.seed);
   ig.run();
   // Hold every leaf fixed for the finite differences: the same params,
   // inputs and this run's noise.
@@ -127,7 +124,7 @@ int checkGradients(const GradcheckOptions &o, DiagnosticEngine &diags, FrontendR
   };
 
   bool failed = false;
-  runtime::Random pick(o.seed, runtime::kInputStream + 1);
+  runtime::Random pick(o.data.seed, runtime::kInputStream + 1);
   std::printf("%-24s %14s %8s\n", "tensor", "max rel err", "checked");
   for (auto &gr : grad->gradients) {
     std::string name = gr.name.substr(5);
@@ -171,10 +168,7 @@ Command addGradcheck(CLI::App &app) {
   CLI::App *cmd = app.add_subcommand(
       "gradcheck", "compare the gradients with central finite differences (double precision)");
   o->common.add(*cmd);
-  cmd->add_option("--in", o->ins, "an input (or noise) array: NAME=FILE.npy");
-  cmd->add_option("--inputs", o->inputsNpz, "inputs as one .npz, keys named after the inputs");
-  cmd->add_option("--params", o->params, "parameters (.npz); missing ones come from --seed");
-  cmd->add_option("--seed", o->seed, "seed for parameters, inputs, noise and the samples");
+  o->data.add(*cmd);
   cmd->add_option("--samples", o->samples, "elements checked per tensor (default 20)")
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--tol", o->tol, "largest relative error accepted (default 1e-5)")

@@ -31,10 +31,7 @@ using runtime::HostArray;
 
 struct RunOptions {
   CommonOptions common;
-  std::vector<std::string> ins;
-  std::string inputsNpz;
-  std::string params;
-  uint64_t seed = 0;
+  DataOptions data;
   std::string outDir;
   std::string saveParams;
   bool trainMode = false;
@@ -62,9 +59,9 @@ int runRun(const RunOptions &o) {
                  diags);
 
   runtime::Interpreter in(*g);
-  in.initParams(o.seed);
-  in.setNoiseSeed(o.seed);
-  loadUserArrays(in, *g, o.params, o.inputsNpz, o.ins);
+  in.initParams(o.data.seed);
+  in.setNoiseSeed(o.data.seed);
+  loadUserArrays(in, *g, o.data.params, o.data.inputsNpz, o.data.ins);
   if (auto missing = in.missingInputs(); !missing.empty())
     dataError("missing input '" + missing[0] + "' (give --in " + missing[0] +
               "=FILE.npy or --inputs FILE.npz)");
@@ -130,10 +127,7 @@ Command addRun(CLI::App &app) {
   auto o = std::make_shared<RunOptions>();
   CLI::App *cmd = app.add_subcommand("run", "run a model's forward pass");
   o->common.add(*cmd);
-  cmd->add_option("--in", o->ins, "an input (or noise) array: NAME=FILE.npy");
-  cmd->add_option("--inputs", o->inputsNpz, "inputs as one .npz, keys named after the inputs");
-  cmd->add_option("--params", o->params, "parameters (.npz); missing ones come from --seed");
-  cmd->add_option("--seed", o->seed, "seed for parameter initialization and noise");
+  o->data.add(*cmd);
   cmd->add_option("--out", o->outDir, "write DIR/NAME.npy for every output and the loss");
   cmd->add_option("--save-params", o->saveParams, "write the parameters used (.npz)");
   cmd->add_flag("--train-mode", o->trainMode, "run the training graph (training = 1)");

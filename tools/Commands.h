@@ -29,6 +29,15 @@ struct CommonOptions {
   FrontendOptions frontend() const;
 };
 
+/// Where a run's arrays come from (`run`, `gradcheck`).
+struct DataOptions {
+  std::vector<std::string> ins; ///< --in NAME=FILE.npy
+  std::string inputsNpz;        ///< --inputs FILE.npz
+  std::string params;           ///< --params FILE.npz
+  uint64_t seed = 0;
+  void add(CLI::App &cmd);
+};
+
 /// A registered subcommand: `run` is called when it was selected.
 struct Command {
   CLI::App *app;
