@@ -2,7 +2,8 @@
 //
 // Feeds arbitrary bytes through the whole front end: lexer, parser, module
 // loader, semantic analysis, lowering and the IR verifier, then prints the
-// graph and parses the text back. A user error is a fine outcome; a crash,
+// graph and parses the text back; a model with a loss is also stabilized
+// and differentiated, and the backward graph verified. A user error is a fine outcome; a crash,
 // a sanitizer report, an internal error or a malformed graph is a bug.
 //
 //===----------------------------------------------------------------------===//
@@ -11,6 +12,9 @@
 #include "ir/IRParser.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
+#include "passes/Autodiff.h"
+#include "passes/DeadCode.h"
+#include "passes/Stabilize.h"
 #include "support/Assert.h"
 
 #include <cstdio>
@@ -33,6 +37,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (!problems.empty()) {
         std::fprintf(stderr, "malformed graph: %s\n", problems[0].c_str());
         std::abort();
+      }
+      if (training && g->loss.value) {
+        passes::stabilize(*g);
+        passes::differentiate(*g);
+        passes::eliminateDeadCode(*g);
+        problems = ir::verifyGraph(*g);
+        if (!problems.empty()) {
+          std::fprintf(stderr, "malformed backward graph: %s\n", problems[0].c_str());
+          std::abort();
+        }
       }
       std::string printed = ir::printGraph(*g, &sm);
       DiagnosticEngine irDiags(sm, &sink);

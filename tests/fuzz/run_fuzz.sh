@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the front-end fuzz target with clang-19 (libFuzzer, AddressSanitizer,
+# Builds the front-end (and autodiff) fuzz target with clang-19 (libFuzzer, AddressSanitizer,
 # UndefinedBehaviorSanitizer) and runs it for a bounded time over a corpus
 # seeded with the course models and the test inputs. Any crash fails.
 # Usage: run_fuzz.sh SOURCE_DIR BUILD_DIR SECONDS
@@ -8,8 +8,8 @@ src=$1 build=$2 secs=${3:-60}
 out=$build/fuzz
 mkdir -p "$out/corpus" "$out/artifacts"
 bin=$out/fuzz_frontend
-sources=$(ls "$src"/support/*.cpp "$src"/frontend/*.cpp "$src"/ir/*.cpp)
-if [ ! -x "$bin" ] || [ -n "$(find "$src"/support "$src"/frontend "$src"/ir "$src"/tests/fuzz \
+sources=$(ls "$src"/support/*.cpp "$src"/frontend/*.cpp "$src"/ir/*.cpp "$src"/passes/*.cpp)
+if [ ! -x "$bin" ] || [ -n "$(find "$src"/support "$src"/frontend "$src"/ir "$src"/passes "$src"/tests/fuzz \
       -newer "$bin" -type f | head -n 1)" ]; then
   echo "building $bin"
   # One object per source, two at a time, so a rebuild stays within minutes.
