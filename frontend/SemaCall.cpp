@@ -252,12 +252,17 @@ RExprPtr SemaImpl::resolveBinder(ExprCtx &cx, const ast::BinderExpr &b, int dept
   return div;
 }
 
-int SemaImpl::materializeArg(int scope, const ast::Expr &e, const std::string &name) {
+int SemaImpl::materializeArg(ExprCtx &cx, const ast::Expr &e, const std::string &name) {
   int t = newTensor(uniqueTensorName(name), e.loc, Role::Equation);
   ast::LhsTarget lhs;
   lhs.name = model_->tensors[t].name;
   lhs.loc = e.loc;
-  resolveEquation(scope, {&lhs}, e, {}, e.loc, false, {t});
+  // Calls inside the argument belong to the statement being resolved: they
+  // continue its numbering (h = dropout(tanh(dense(x, D)), p) gives h.W).
+  std::string savedBase = stmtBaseOverride_;
+  stmtBaseOverride_ = cx.stmtBase;
+  resolveEquation(cx.scope, {&lhs}, e, {}, e.loc, false, {t});
+  stmtBaseOverride_ = savedBase;
   return t;
 }
 
@@ -323,7 +328,7 @@ int SemaImpl::queueCall(ExprCtx &cx, const ast::CallExpr &c, const ast::FuncDef 
                   "argument '" + p.name + "' of '" + def->name + "' is a tensor, but '" +
                       n->name + "' is a " + (found ? "dim" : "const"));
       }
-      t = materializeArg(cx.scope, a, pc.path + p.name);
+      t = materializeArg(cx, a, pc.path + p.name);
     }
     pc.argTensors.push_back(t);
   }

@@ -125,7 +125,7 @@ int SemaImpl::resolveEquation(int scope, const std::vector<const ast::LhsTarget 
     if (def && !def->exprBody && plain && !isUpdate) {
       ExprCtx cx;
       cx.scope = scope;
-      cx.stmtBase = scopes_[scope].prefix + lhs[0]->name;
+      cx.stmtBase = stmtBaseOverride_.empty() ? scopes_[scope].prefix + lhs[0]->name : stmtBaseOverride_;
       queueCall(cx, *c, def, targets);
       return -1;
     }
@@ -140,7 +140,7 @@ int SemaImpl::resolveEquation(int scope, const std::vector<const ast::LhsTarget 
   ExprCtx cx;
   cx.scope = scope;
   cx.eq = &eq;
-  cx.stmtBase = scopes_[scope].prefix + lhs[0]->name;
+  cx.stmtBase = stmtBaseOverride_.empty() ? scopes_[scope].prefix + lhs[0]->name : stmtBaseOverride_;
   const ast::LhsTarget &L = *lhs[0];
 
   auto checkVarName = [&](const std::string &n, SourceLoc at) {

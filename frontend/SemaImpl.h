@@ -141,7 +141,7 @@ public:
                 const std::vector<int> &targets);
   std::string uniqueTensorName(const std::string &base);
   /// Materializes a whole-tensor argument expression as a temporary tensor.
-  int materializeArg(int scope, const ast::Expr &e, const std::string &name);
+  int materializeArg(ExprCtx &cx, const ast::Expr &e, const std::string &name);
 
   // --- RangeSolver.cpp ---
   int newNode(int64_t size, SourceLoc loc, const std::string &what);
@@ -194,6 +194,9 @@ public:
   std::set<std::string> usedPaths_;
   /// Set while resolving a `return` without `-> [axes]`: free indices are an error.
   bool returnNeedsAxes_ = false;
+  /// While an argument expression is resolved as an equation of its own:
+  /// the statement it belongs to, which names its calls.
+  std::string stmtBaseOverride_;
   std::set<std::string> usedOverrides_;
 };
 

@@ -62,6 +62,10 @@ void Differentiator::rule(Op &op, const std::vector<Value *> &gs) {
   bool unbounded = op.kind == OpKind::Log || op.kind == OpKind::Div || op.kind == OpKind::Sqrt ||
                    op.kind == OpKind::Rsqrt || op.kind == OpKind::PowC || op.kind == OpKind::Exp ||
                    op.kind == OpKind::Mul;
+  // v where it is finite, else 0 (NaN fails the comparison too).
+  auto finite = [&](Value *v) {
+    return B.where(cmp(OpKind::Lt, B.unary(OpKind::Abs, v), c(3.4e38)), v, c(0));
+  };
   auto grad = [&](int i, auto make) {
     if (!needs(x(i)))
       return;
@@ -133,6 +137,8 @@ void Differentiator::rule(Op &op, const std::vector<Value *> &gs) {
   case OpKind::PowC:
     return grad(0, [&] {
       double p = op.value;
+      if (p == 0) // x^0 = 1 everywhere, 0^0 included
+        return B.constant(0.0, x(0)->type.shape);
       if (p == 1)
         return g;
       if (p == 2)
@@ -156,14 +162,21 @@ void Differentiator::rule(Op &op, const std::vector<Value *> &gs) {
   case OpKind::Div:
     grad(0, [&] { return div(g, x(1)); });
     return grad(1, [&] { return B.unary(OpKind::Neg, div(mul(g, y), x(1))); });
-  // max(a, b): the gradient goes to a where a >= b (ties to the first)
-  case OpKind::Max:
-    grad(0, [&] { return mul(g, cmp(OpKind::Ge, x(0), x(1))); });
-    return grad(1, [&] { return mul(g, cmp(OpKind::Lt, x(0), x(1))); });
+  // max(a, b): the gradient goes to a where a >= b (ties to the first). It
+  // selects like where(), so the branch not taken is masked the same way.
+  case OpKind::Max: {
+    masked = true;
+    Value *first = cmp(OpKind::Ge, x(0), x(1));
+    grad(0, [&] { return B.where(first, g, c(0)); });
+    return grad(1, [&] { return B.where(first, c(0), g); });
+  }
   // min(a, b): to a where a <= b
-  case OpKind::Min:
-    grad(0, [&] { return mul(g, cmp(OpKind::Le, x(0), x(1))); });
-    return grad(1, [&] { return mul(g, cmp(OpKind::Gt, x(0), x(1))); });
+  case OpKind::Min: {
+    masked = true;
+    Value *first = cmp(OpKind::Le, x(0), x(1));
+    grad(0, [&] { return B.where(first, g, c(0)); });
+    return grad(1, [&] { return B.where(first, c(0), g); });
+  }
   // leaky_relu(x, a) = x if x > 0 else a x: d/dx = 1 or a, d/da = 0 or x
   case OpKind::LeakyRelu: {
     Value *pos = cmp(OpKind::Gt, x(0), c(0));
@@ -197,16 +210,23 @@ void Differentiator::rule(Op &op, const std::vector<Value *> &gs) {
     for (size_t k = 0; k < op.operands.size(); ++k) {
       if (!needs(x(static_cast<int>(k))))
         continue;
+      B.setLoc(op.loc);
       std::vector<Value *> factors{g};
       std::vector<IndexMap> maps{resultPositions(op)};
       for (size_t j = 0; j < op.operands.size(); ++j)
         if (j != k) {
-          factors.push_back(op.operands[j]);
+          // Under a masked adjoint an infinite factor would meet the zeros
+          // of the untaken branch inside the sum: 0·inf. Such factors count
+          // as 0 there (the adjoint is 0 wherever they could matter).
+          factors.push_back(masked ? finite(op.operands[j]) : op.operands[j]);
           maps.push_back(op.maps[j]);
         }
       Value *r = B.contractInto(factors, maps, op.maps[k], x(static_cast<int>(k))->type.shape,
                                 loopSizes(op), op.symbols);
-      accumulate(x(static_cast<int>(k)), simplifyContract(B, r));
+      r = simplifyContract(B, r);
+      if (masked)
+        masked_.insert(r);
+      accumulate(x(static_cast<int>(k)), r);
     }
     return;
 

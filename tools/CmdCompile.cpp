@@ -11,6 +11,7 @@
 #include "ir/IRParser.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
+#include "notation/GradEquations.h"
 #include "support/Assert.h"
 #include "tools/Commands.h"
 #include "tools/Pipeline.h"
@@ -72,14 +73,19 @@ int runCompile(const CompileOptions &o) {
         std::cerr << o.common.file << ": error: " << p << "\n";
       return kUserError;
     }
-    if (o.emit == "ast") {
-      std::cerr << "gradc: error: --emit=ast needs a model file, not IR\n";
+    if (o.emit == "ast" || o.emit == "grad-eqs") {
+      std::cerr << "gradc: error: --emit=" << o.emit << " needs a model file, not IR\n";
       return kUsage;
     }
   } else {
     if (o.emit == "ast") // the syntax tree alone: no semantic checks
       return writeOut(printAST(*loadProgram(o.common.file, sm, diags).modules[0]), o.out);
     FrontendResult fr = runFrontend(o.common.file, nullptr, o.common.frontend(), sm, diags);
+    if (o.emit == "grad-eqs") // as training runs it: gradients of the parameters only
+      return writeOut(
+          notation::printGradEquations(
+              *buildGraph(*fr.model, GraphKind::Gradient, diags, /*inputs=*/false), *fr.model, sm),
+          o.out);
     graph = buildGraph(*fr.model,
                        o.emit == "grad" || o.graph == "grad" ? GraphKind::Gradient
                        : o.trainMode    ? GraphKind::Train
@@ -99,8 +105,9 @@ Command addCompile(CLI::App &app) {
   o->common.add(*cmd);
   cmd->add_option("--emit", o->emit,
                   "ast: the syntax tree; ir: the forward graph; grad: forward and backward "
-                  "graph; dot: Graphviz")
-      ->check(CLI::IsMember({"ast", "ir", "grad", "dot"}));
+                  "graph; grad-eqs: the backward pass as equations in the model's notation; "
+                  "dot: Graphviz")
+      ->check(CLI::IsMember({"ast", "ir", "grad", "grad-eqs", "dot"}));
   cmd->add_option("-o", o->out, "write to this file instead of standard output");
   cmd->add_flag("--train-mode", o->trainMode, "lower the training graph (training = 1)");
   cmd->add_option("--graph", o->graph, "with --emit=dot: fwd (the forward graph) or grad "

@@ -151,7 +151,8 @@ int checkGradients(const GradcheckOptions &o, DiagnosticEngine &diags, FrontendR
       };
       double d1 = at(x0 + h) - at(x0 - h), d2 = at(x0 + 2 * h) - at(x0 - 2 * h);
       at(x0);
-      worst = std::max(worst, relErr(analytic.data[i], (8 * d1 - d2) / (12 * h)));
+      double e = relErr(analytic.data[i], (8 * d1 - d2) / (12 * h));
+      worst = std::isnan(e) || std::isnan(worst) ? NAN : std::max(worst, e);
     }
     bool bad = worst > o.tol || std::isnan(worst);
     failed = failed || bad;
