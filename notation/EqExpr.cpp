@@ -76,6 +76,8 @@ DExprPtr indexValue(DIndex i) {
 }
 
 DExprPtr neg(DExprPtr x) {
+  if (x->kind == DKind::Neg) // -(-a) is a
+    return x->kids[0];
   DExpr e;
   e.kind = DKind::Neg;
   e.kids = {std::move(x)};
@@ -453,15 +455,16 @@ void nameLine(Line &line, const NameVotes &votes,
   // Votes per variable, from every tensor axis it subscripts.
   std::vector<std::map<std::string, int>> score(line.vars.size());
   std::vector<std::vector<std::string>> firstSeen(line.vars.size());
-  forEachVarSubscript(line, [&](const std::string &tensor, int axis, const Offsets &offsets, int v) {
-    std::vector<std::pair<std::string, int>> got;
-    votes(tensor, axis, offsets, got);
-    for (auto &[n, w] : got) {
-      if (!score[v].count(n))
-        firstSeen[v].push_back(n);
-      score[v][n] += w;
-    }
-  });
+  forEachVarSubscript(line,
+                      [&](const std::string &tensor, int axis, const Offsets &offsets, int v) {
+                        std::vector<std::pair<std::string, int>> got;
+                        votes(tensor, axis, offsets, got);
+                        for (auto &[n, w] : got) {
+                          if (!score[v].count(n))
+                            firstSeen[v].push_back(n);
+                          score[v][n] += w;
+                        }
+                      });
   std::set<std::string> used;
   for (auto &v : line.vars)
     if (!v.name.empty())
@@ -471,17 +474,58 @@ void nameLine(Line &line, const NameVotes &votes,
     collectVars(s, order);
   collectVars(line.rhs, order);
   auto free = [&](const std::string &n) { return !n.empty() && !used.count(n) && !taken(n); };
+  // The two best free suggestions of v (ties to the first suggested).
+  auto ranked = [&](int v, std::string &best, int &first, int &second) {
+    best.clear();
+    first = second = 0;
+    for (const std::string &n : firstSeen[v]) {
+      if (!free(n))
+        continue;
+      int s = score[v][n];
+      if (s > first) {
+        second = first;
+        first = s;
+        best = n;
+      } else if (s > second) {
+        second = s;
+      }
+    }
+  };
+  // Greedily, the variable that would lose most by not getting its best
+  // name chooses first: in grad.a[b,k] = δr[b,j]*W2[j,k] the summed variable,
+  // named j by both tensors it reads, takes j before the target's axis,
+  // which is read as j and k alike, can.
+  while (true) {
+    int pick = -1, pickGap = -1, pickScore = 0;
+    std::string pickName;
+    for (int v : order) {
+      if (!line.vars[v].name.empty())
+        continue;
+      std::string best;
+      int first, second;
+      ranked(v, best, first, second);
+      if (!best.empty() &&
+          (first - second > pickGap || (first - second == pickGap && first > pickScore))) {
+        pick = v;
+        pickGap = first - second;
+        pickScore = first;
+        pickName = best;
+      }
+    }
+    if (pick < 0)
+      break;
+    line.vars[pick].name = pickName;
+    used.insert(pickName);
+  }
+  // The rest: a suggestion primed (dx2 beside dx), a dim's name, a letter.
   for (int v : order) {
     DVar &dv = line.vars[v];
     if (!dv.name.empty())
       continue;
     std::string best;
-    int bestScore = 0;
-    for (const std::string &n : firstSeen[v]) // ties go to the first suggestion
-      if (free(n) && score[v][n] > bestScore) {
-        best = n;
-        bestScore = score[v][n];
-      }
+    for (int k = 2; best.empty() && !firstSeen[v].empty() && k < 10; ++k)
+      if (free(firstSeen[v][0] + std::to_string(k)))
+        best = firstSeen[v][0] + std::to_string(k);
     if (best.empty() && free(fallback(dv.size)))
       best = fallback(dv.size);
     static const char *const letters[] = {"i", "j", "k", "l", "m", "n", "p", "q",

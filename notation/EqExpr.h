@@ -54,11 +54,11 @@ enum class DKind {
 
 struct DExpr {
   DKind kind = DKind::Number;
-  double number = 0;        ///< Number; Pow: the exponent
-  std::string name;         ///< Read: tensor; Call, Binder: function
+  double number = 0;               ///< Number; Pow: the exponent
+  std::string name;                ///< Read: tensor; Call, Binder: function
   ir::OpKind op = ir::OpKind::Add; ///< Binary
-  std::vector<DIndex> subs; ///< Read: subscripts; Index: {index}; At: values
-  std::vector<int> bound;   ///< Binder, At
+  std::vector<DIndex> subs;        ///< Read: subscripts; Index: {index}; At: values
+  std::vector<int> bound;          ///< Binder, At
   /// A sum binder printed without its binder: the language's implicit
   /// summation gives the same value (see markImplicitSums).
   bool implicit = false;
@@ -77,9 +77,9 @@ DExprPtr at(DExprPtr body, std::vector<int> bound, std::vector<DIndex> values);
 
 /// A display variable of one line.
 struct DVar {
-  int64_t size = 0;  ///< the range it runs over
-  int level = -1;    ///< >= 0: the step variable of the loop at that depth
-  std::string name;  ///< chosen by nameLine (step variables: preset)
+  int64_t size = 0; ///< the range it runs over
+  int level = -1;   ///< >= 0: the step variable of the loop at that depth
+  std::string name; ///< chosen by nameLine (step variables: preset)
 };
 
 /// One displayed equation: target[at] = rhs, or += for a contribution.

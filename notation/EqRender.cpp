@@ -80,13 +80,166 @@ std::vector<DIndex> Renderer::logical(Line &L, const View &view,
   return out;
 }
 
+bool Renderer::within(const Line &L, const DIndex &i, int64_t extent) const {
+  if (!i.reads.empty())
+    return true; // an indirect position out of range is a run-time fault
+  int64_t lo = i.constant, hi = i.constant;
+  for (auto &[v, c] : i.vars) {
+    const DVar &d = L.vars[v];
+    int64_t n =
+        d.level >= 0 && d.level < static_cast<int>(loopSteps.size()) ? loopSteps[d.level] : d.size;
+    (c > 0 ? hi : lo) += c * (n - 1);
+  }
+  return lo >= 0 && hi < extent;
+}
+
+bool Renderer::zeroAt(const Value *v, int axis, int64_t q, int depth) const {
+  if (q < 0 || q >= v->type.shape[axis])
+    return true; // the IR reads 0 outside a value
+  const Op *d = v->def;
+  if (!d || depth > 16)
+    return false;
+  // Where a map reads operand axis k at c*d_axis + o alone, the operand at
+  // c*q + o decides.
+  auto through = [&](const Value *x, const IndexMap &map, int loop, int64_t at) {
+    for (size_t k = 0; k < map.size(); ++k) {
+      const AxisIndex &ax = map[k];
+      if (ax.isIndirect() || ax.pos.terms.size() != 1 || ax.pos.terms[0].first != loop)
+        continue;
+      if (zeroAt(x, static_cast<int>(k), ax.pos.terms[0].second * at + ax.pos.constant, depth + 1))
+        return true;
+    }
+    return false;
+  };
+  auto same = [&](int i) {
+    const Value *x = d->operand(i);
+    if (x->def && x->def->kind == OpKind::Constant)
+      return x->def->value == 0;
+    return x->type.rank() == v->type.rank() && zeroAt(x, axis, q, depth + 1);
+  };
+  switch (d->kind) {
+  case OpKind::Constant:
+    return d->value == 0;
+  case OpKind::Remap:
+    return through(d->operand(0), d->maps[0], axis, q);
+  case OpKind::ScatterAdd: {
+    const AxisIndex &ax = d->maps[0][axis];
+    if (ax.isIndirect())
+      return false;
+    if (ax.pos.terms.empty())
+      return q != ax.pos.constant; // writes one position along this axis
+    if (ax.pos.terms.size() != 1 || ax.pos.terms[0].second != 1 || ax.pos.terms[0].first < 0)
+      return false;
+    return zeroAt(d->operand(0), ax.pos.terms[0].first, q - ax.pos.constant, depth + 1);
+  }
+  case OpKind::Contract: {
+    int loop = axis;
+    int64_t at = q;
+    if (!d->outMap.empty()) {
+      const AxisIndex &ax = d->outMap[axis];
+      if (ax.isIndirect() || ax.pos.terms.size() != 1 || ax.pos.terms[0].second != 1 ||
+          ax.pos.terms[0].first < 0)
+        return false;
+      loop = ax.pos.terms[0].first;
+      at = q - ax.pos.constant;
+      if (at < 0 || at >= d->reductionSizes[loop])
+        return true; // no loop point writes there
+    }
+    for (size_t f = 0; f < d->operands.size(); ++f)
+      if (through(d->operand(static_cast<int>(f)), d->maps[f], loop, at))
+        return true; // a factor is 0 there
+    return false;
+  }
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Max:
+  case OpKind::Min:
+    return same(0) && same(1);
+  case OpKind::Mul:
+    return same(0) || same(1);
+  case OpKind::Div:
+  case OpKind::Neg:
+  case OpKind::Abs:
+  case OpKind::Tanh:
+  case OpKind::Relu:
+  case OpKind::Sin:
+  case OpKind::Sqrt:
+    return same(0);
+  case OpKind::Where:
+    return same(1) && same(2);
+  default:
+    return false;
+  }
+}
+
+bool Renderer::vanishesOutside(const Value *v) const {
+  if (views.count(v))
+    return true; // a read of a tensor: 0 outside it
+  const Op *d = v->def;
+  if (!d || d->results.size() != 1)
+    return false;
+  if (d->kind == OpKind::Constant)
+    return d->value == 0;
+  OpClass c = d->opClass();
+  if (c != OpClass::Unary && c != OpClass::Binary && c != OpClass::Ternary)
+    return false;
+  // Elementwise over operands of its own shape, each read at the same
+  // (outside) position; a broadcast scalar is read in range.
+  auto z = [&](int i) {
+    const Value *x = d->operand(i);
+    if (x->def && x->def->kind == OpKind::Constant)
+      return x->def->value == 0;
+    return x->type.shape == v->type.shape && vanishesOutside(x);
+  };
+  switch (d->kind) {
+  case OpKind::Neg:
+  case OpKind::Abs:
+  case OpKind::Tanh:
+  case OpKind::Relu:
+  case OpKind::Sin:
+  case OpKind::Sqrt:
+  case OpKind::StopGrad:
+    return z(0); // f(0) = 0
+  case OpKind::PowC:
+    return d->value > 0 && z(0);
+  case OpKind::Mul:
+    return z(0) || z(1);
+  case OpKind::Div:
+  case OpKind::LeakyRelu:
+    return z(0);
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Max:
+  case OpKind::Min:
+  case OpKind::Lt:
+  case OpKind::Gt:
+  case OpKind::Ne:
+    return z(0) && z(1);
+  case OpKind::Where:
+    return z(1) && z(2);
+  default:
+    return false;
+  }
+}
+
 DExprPtr Renderer::value(Line &L, const Value *v, const std::vector<DIndex> &at) const {
   auto it = views.find(v);
   if (it != views.end())
     return read(it->second.name, logical(L, it->second, at));
-  if (v->def && v->def->results.size() == 1)
-    return op(L, *v->def, at);
-  return read(v->name, at); // a value nothing names: shown as the IR names it
+  if (!v->def || v->def->results.size() != 1)
+    return read(v->name, at); // a value nothing names: shown as the IR names it
+  // The IR reads 0 outside a value; its expression might not be 0 there.
+  // (The operands of an expression checked here are read at the same
+  // positions: the check covers them.)
+  bool outside = false;
+  for (size_t a = 0; checking_ == 0 && a < at.size() && a < v->type.shape.size(); ++a)
+    outside = outside || !within(L, at[a], v->type.shape[a]);
+  if (outside && !vanishesOutside(v))
+    readOutside.insert(v);
+  checking_ += outside;
+  DExprPtr e = op(L, *v->def, at);
+  checking_ -= outside;
+  return e;
 }
 
 bool Renderer::gatherForm(const Op &scatter) const {
@@ -179,8 +332,10 @@ DExprPtr Renderer::statement(Line &L, const Op &op, std::vector<DIndex> &written
 }
 
 bool Renderer::sliceView(const Op &remap, View &out) const {
+  if (remap.kind != OpKind::Remap || remap.operands.size() != 1)
+    return false;
   auto it = views.find(remap.operand(0));
-  if (remap.kind != OpKind::Remap || remap.operands.size() != 1 || it == views.end())
+  if (it == views.end())
     return false;
   const View &src = it->second;
   const IndexMap &map = remap.maps[0];
@@ -208,7 +363,7 @@ bool Renderer::sliceView(const Op &remap, View &out) const {
       }
       int sym = -var - 1;
       auto d = sym < static_cast<int>(remap.symbols.size()) ? depthOf.find(remap.symbols[sym])
-                                                             : depthOf.end();
+                                                            : depthOf.end();
       if (d == depthOf.end())
         return false;
       n.fixed.add(Affine::symbolVar(d->second), c);

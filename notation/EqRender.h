@@ -19,6 +19,7 @@
 #include "notation/EqExpr.h"
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,8 @@ namespace gradc::notation {
 /// axis of the value or a position fixed by the enclosing loops' steps.
 struct View {
   struct Slot {
-    int axis = -1;    ///< the value's axis, or -1 for a fixed position
-    ir::Affine fixed; ///< storage position over loop depths (Affine::symbolVar(depth))
+    int axis = -1;     ///< the value's axis, or -1 for a fixed position
+    ir::Affine fixed;  ///< storage position over loop depths (Affine::symbolVar(depth))
     int64_t shift = 0; ///< logical position = storage position + shift
   };
   std::string name;
@@ -50,6 +51,11 @@ public:
   std::vector<int64_t> loopSteps;
   std::vector<std::string> loopNames;
 
+  /// Values rendered from their op at positions possibly outside their
+  /// shape: where the IR reads 0, the expression might not be 0, so they
+  /// need a line (and a name) of their own.
+  mutable std::set<const ir::Value *> readOutside;
+
   /// The value at positions `at` (one per axis of v).
   DExprPtr value(Line &L, const ir::Value *v, const std::vector<DIndex> &at) const;
   /// The value's defining op at positions `at`, even when v has a view: the
@@ -67,6 +73,10 @@ public:
   /// result's axes) and the value added there.
   DExprPtr statement(Line &L, const ir::Op &op, std::vector<DIndex> &written) const;
 
+  /// True when v is 0 at position q of its axis `axis` whatever the other
+  /// positions (conservative: false when it cannot tell).
+  bool zeroAt(const ir::Value *v, int axis, int64_t q, int depth = 0) const;
+
   /// When `remap` reads a slice of a value with a view (each result axis one
   /// source axis, the others fixed by loop steps), that slice's view.
   bool sliceView(const ir::Op &remap, View &out) const;
@@ -80,6 +90,13 @@ private:
   DExprPtr reduce(Line &L, const ir::Op &op, const std::vector<DIndex> &at) const;
   DExprPtr normalize(Line &L, const ir::Op &op, const std::vector<DIndex> &at) const;
   DExprPtr scatterGather(Line &L, const ir::Op &op, const std::vector<DIndex> &at) const;
+  mutable int checking_ = 0; ///< inside an expression read outside its shape
+
+  /// True when v's expression is 0 wherever it is read outside v's shape,
+  /// as the IR's read of v is (f(reads) with f(0) = 0, all reads outside).
+  bool vanishesOutside(const ir::Value *v) const;
+  /// True when position i stays in [0, extent) over its variables' ranges.
+  bool within(const Line &L, const DIndex &i, int64_t extent) const;
   DIndex eval(Line &L, const ir::Affine &a, const std::vector<DIndex> &loops,
               const ir::Op &op) const;
   DIndex axis(Line &L, const ir::AxisIndex &ax, const std::vector<DIndex> &loops,
@@ -87,8 +104,10 @@ private:
   /// A fresh summed variable, or the position 0 for a range of one.
   DIndex fresh(Line &L, int64_t size, std::vector<int> &bound) const;
   bool gatherForm(const ir::Op &scatter) const;
-  /// For a contraction with an output map: per result axis, the loop it
-  /// solves for (-1 when the map cannot be inverted that way).
+
+public:
+  /// For a contraction with an output map: whether each result axis can be
+  /// solved for one loop (`chosen`), turning it into a plain product.
   bool invertible(const ir::Op &op, std::vector<int> &chosen) const;
 };
 

@@ -91,7 +91,8 @@ void SourceInfo::collectVotes(int e, AxisVotes &into) const {
       int v;
       int64_t off;
       if (r.subs[a].isSimpleVar(v, off) && !skipName(eq.vars[v].name))
-        into[{m_.tensors[r.tensor].name, static_cast<int>(a)}].push_back({eq.vars[v].name, 1, offsets});
+        into[{m_.tensors[r.tensor].name, static_cast<int>(a)}].push_back(
+            {eq.vars[v].name, 1, offsets});
     }
   });
 }
@@ -206,6 +207,10 @@ int SourceInfo::rankOf(const std::string &tensor) const {
   return t < 0 ? -1 : static_cast<int>(m_.tensors[t].shape.size());
 }
 
+int64_t SourceInfo::extentOf(const std::string &tensor, int axis) const {
+  return m_.tensors[m_.findTensor(tensor)].shape[axis];
+}
+
 bool SourceInfo::equationHasLoc(int eq, SourceLoc loc) const {
   return eqLocs_[eq].count({loc.file, loc.line, loc.col}) > 0;
 }
@@ -245,7 +250,8 @@ size_t scanEnd(const std::string &t, size_t p, bool item) {
       --depth;
     } else if (depth == 0 && (c == '\n' || c == ';')) {
       break;
-    } else if (item && depth == 0 && (c == ',' || (c == '-' && p + 1 < t.size() && t[p + 1] == '>'))) {
+    } else if (item && depth == 0 &&
+               (c == ',' || (c == '-' && p + 1 < t.size() && t[p + 1] == '>'))) {
       break;
     }
   }
@@ -446,8 +452,9 @@ std::string SourceInfo::dimName(int64_t size) const {
       return ""; // two dims of this size: no telling which one this is
     found = name;
   }
-  std::transform(found.begin(), found.end(), found.begin(),
-                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  std::transform(found.begin(), found.end(), found.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
   return found;
 }
 

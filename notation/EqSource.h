@@ -42,6 +42,8 @@ public:
   std::vector<std::string> recurrenceGroup(const std::string &tensor) const;
   /// The rank of `tensor`, or -1 when no tensor has that name.
   int rankOf(const std::string &tensor) const;
+  /// The size of axis `axis` of `tensor` (which must exist).
+  int64_t extentOf(const std::string &tensor, int axis) const;
   /// True when some subexpression of equation `eq` sits at `loc`.
   bool equationHasLoc(int eq, SourceLoc loc) const;
 

@@ -2,21 +2,23 @@
 //
 // GradStructure.cpp pairs each backward region with the forward region it
 // differentiates (the top level; a backward loop's body with the forward
-// loop's body), cuts the forward ops into equations, finds the equation each
-// backward op came from and decides how each value is read. GradLines.cpp
-// builds the displayed lines and prints them. Nothing outside notation/
-// includes this header.
+// loop's body), cuts the forward ops into equations and finds the equation
+// each backward op came from; GradViews.cpp decides how each value is read;
+// GradLines.cpp builds the displayed lines and prints them. Nothing outside
+// notation/ includes this header.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
 #include "notation/EqRender.h"
 #include "notation/EqSource.h"
+#include "notation/GradEquations.h"
 
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace gradc::notation {
@@ -25,7 +27,7 @@ namespace gradc::notation {
 struct Segment {
   enum Kind { Equation, Group, Leaf, Unknown };
   Kind kind = Unknown;
-  int eq = -1;                   ///< Equation: the model equation
+  int eq = -1;                      ///< Equation: the model equation
   std::vector<std::string> tensors; ///< what it defines (display names)
   const ir::Op *first = nullptr;    ///< its first forward op
   const ir::Op *rec = nullptr;      ///< Group: the forward recurrence
@@ -39,8 +41,8 @@ struct Item {
 
 /// A backward region and the forward region it differentiates.
 struct Pair {
-  int depth = 0; ///< loops around the backward region
-  std::string stepName; ///< the displayed name of the loop's step
+  int depth = 0;                                     ///< loops around the backward region
+  std::string stepName;                              ///< the displayed name of the loop's step
   const ir::Op *fwdRec = nullptr, *bwdRec = nullptr; ///< null at the top level
   std::vector<const ir::Op *> fwdOps;                ///< forward ops, yield excluded
   std::vector<const ir::Op *> sweep; ///< backward ops, recomputed ones and yield excluded
@@ -56,29 +58,44 @@ struct Pair {
 
 class GradEqs {
 public:
-  GradEqs(const ir::Graph &g, const sema::Model &m, const SourceManager &sm)
-      : g_(g), src_(m, sm) {}
+  GradEqs(const ir::Graph &g, const sema::Model &m, const SourceManager &sm) : g_(g), src_(m, sm) {}
+  /// Builds and prints the equations.
   std::string run();
+  /// The equations run() printed, as data.
+  std::vector<GradItem> items(int pair = 0) const;
 
 private:
   // GradStructure.cpp
   int buildPair(int depth, const ir::Op *fwdRec, const ir::Op *bwdRec);
+  /// Matches the start of a backward body, which recomputes the forward
+  /// step, to the forward ops it copies.
   void findClones(Pair &p);
+  bool sameOp(const ir::Op &fwd, const ir::Op &clone) const;
+  void mapClone(const ir::Op &clone, const ir::Op &original);
+  /// The forward value a recomputed one copies, or v itself.
+  const ir::Value *canon(const ir::Value *v) const;
   void cutSegments(Pair &p);
   void matchSweep(Pair &p);
   void countUses(const ir::Region &r);
+  /// The model tensor (or grad.tensor) a value stands for, else its name.
+  std::string displayName(const ir::Value *v) const;
+
+  // GradViews.cpp
   void forwardViews(const ir::Region &r, int depth);
   void recurrenceViews(const ir::Op &rec);
+  /// An inner loop runs along `slot` of the outer loop's storage `storage`
+  /// extended by `offset`: the outer views of that storage shift too.
+  void extendOuter(const ir::Value *storage, int slot, int64_t offset);
+  void backwardViews(const Pair &p);
+  /// The step slots of an elementwise value computed from a step value.
+  bool derivedSlots(const ir::Value *v, View &out, int depthLimit) const;
   /// Operators a one-use-at-a-time inlining of v repeats (reads are free).
   int inlineCost(const ir::Value *v) const;
-  void backwardViews(const Pair &p);
-  bool derivedSlots(const ir::Value *v, View &out, int depthLimit) const;
-  bool sameOp(const Pair &p, const ir::Op &fwd, const ir::Op &clone) const;
-  const ir::Value *canon(const ir::Value *v) const;
-  void mapClone(const ir::Op &clone, const ir::Op &original);
   void decideMaterialized(const Pair &p);
+  /// Gives the temporary v a line and a δ name.
+  void nameDelta(const Pair &p, const ir::Value *v);
+  /// The contributions summed into `root` (an accumulation of adds).
   std::vector<const ir::Value *> terms(const ir::Value *root) const;
-  std::string displayName(const ir::Value *v) const;
 
   // GradLines.cpp
   void buildLines(int pair);
@@ -89,9 +106,14 @@ private:
   void defineLine(int pair, int block, const View &target, const ir::Value *shapeOf,
                   bool accumulate, const ir::Value *rhs, bool ownOp);
   void statementLine(int pair, int block, const ir::Op &op, const View &target);
+  /// target[...] = 0 over the axes of `shapeOf` (all of them plain).
+  void zeroLine(int pair, int block, const View &target, const ir::Value *shapeOf);
   /// The block a line adding v into `target` belongs to.
   int placeOf(const Pair &p, const ir::Value *v, int fallback, const std::string &target) const;
   std::string stepName(const Pair &p);
+  /// Segments in display order: lines of no equation, then the equations
+  /// last to first, then the leaves (parameters the loss does not use).
+  std::vector<int> blockOrder(const Pair &p) const;
   void printPair(int pair, int indent, std::string &out);
   void printLineAt(int pair, int segment, int line, int indent, std::string &out);
   std::string blockHeader(const Pair &p, int segment) const;
@@ -111,12 +133,25 @@ private:
   /// Forward step values of each forward loop, by tensor: h[b,t,j] at step t.
   std::map<const ir::Op *, std::map<std::string, View>> stepViews_;
   std::map<std::string, int> deltaNames_; ///< δ names given, for numbering
-  std::set<std::string> shownNames_;      ///< tensors the IR has values of
+  std::map<const ir::Op *, int> pairOf_;  ///< backward op -> the pair showing it
+  /// Recurrence storage: value -> (loop, carried index).
+  std::map<const ir::Value *, std::pair<const ir::Op *, int>> storageOf_;
+  std::set<std::tuple<const ir::Op *, int, int>> shifted_; ///< extendOuter done
+  /// A forward loop's final storage -> its carried argument.
+  std::map<const ir::Value *, const ir::Value *> argOfResult_;
+  std::set<std::string> shownNames_; ///< tensors the IR has values of
   /// Names the lines defining δ values gave their axes, for later lines.
   std::map<std::pair<std::string, int>, std::string> localNames_;
 };
 
 /// True for names the IR gives temporaries ("%12").
 bool isTemp(const ir::Value *v);
+/// Inputs, parameters, state and noise.
+bool isLeaf(const ir::Op &op);
+/// A constant 0 (of any shape).
+bool isZero(const ir::Value *v);
+/// A forward recurrence (or its recomputed copy) sets its steps; a backward
+/// loop adds into its storage.
+bool setsSteps(const ir::Op &rec);
 
 } // namespace gradc::notation

@@ -17,9 +17,11 @@
 
 #include "frontend/Model.h"
 #include "ir/Graph.h"
+#include "notation/EqExpr.h"
 #include "support/SourceManager.h"
 
 #include <string>
+#include <vector>
 
 namespace gradc::notation {
 
@@ -27,5 +29,18 @@ namespace gradc::notation {
 /// elimination, lowered from `model`) as equations; every line ends in '\n'.
 std::string printGradEquations(const ir::Graph &g, const sema::Model &model,
                                const SourceManager &sm);
+
+/// The same equations as data, in printed order, for checks that evaluate
+/// them: a line, or a backward loop and the items of its body.
+struct GradItem {
+  Line line; ///< when !loop
+  bool loop = false;
+  int64_t steps = 0;    ///< loop: steps
+  bool reverse = false; ///< loop: runs from step steps-1 down to 0
+  int depth = 0;        ///< loop: the level of its step variable (DVar::level)
+  std::vector<GradItem> body;
+};
+std::vector<GradItem> gradEquations(const ir::Graph &g, const sema::Model &model,
+                                    const SourceManager &sm);
 
 } // namespace gradc::notation

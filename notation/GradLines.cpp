@@ -82,25 +82,72 @@ int GradEqs::placeOf(const Pair &p, const Value *v, int fallback, const std::str
 
 void GradEqs::defineLine(int pair, int block, const View &target, const Value *shapeOf,
                          bool accumulate, const Value *rhs, bool ownOp) {
+  // Each target axis runs over the tensor's own positions (a variable); the
+  // boundary positions its storage adds before (or, for a loop running
+  // backwards, after) them get lines of their own, with the position as a
+  // constant, where the value there may be nonzero: grad.h[b,-1,j] += ...
+  std::string tensor = target.name.rfind("grad.", 0) == 0 ? target.name.substr(5) : target.name;
+  bool known = src_.rankOf(tensor) == static_cast<int>(target.slots.size());
+  size_t n = target.slots.size();
+  std::vector<int64_t> sizes(n, 0);
+  std::vector<std::vector<int64_t>> boundary(n); // storage positions
+  for (size_t p = 0; p < n; ++p) {
+    const View::Slot &s = target.slots[p];
+    if (s.axis < 0)
+      continue;
+    int64_t extent = shapeOf->type.shape[s.axis];
+    sizes[p] = extent + std::min<int64_t>(s.shift, 0);
+    if (known)
+      sizes[p] = std::min(sizes[p], src_.extentOf(tensor, static_cast<int>(p)));
+    for (int64_t q = 0; q < extent; ++q)
+      if ((q + s.shift < 0 || q + s.shift >= sizes[p]) && !R_.zeroAt(rhs, s.axis, q))
+        boundary[p].push_back(q);
+  }
+  // choice[p]: -1 for the variable, else the boundary position's index.
+  std::vector<int> choice(n, -1);
+  while (true) {
+    Line L;
+    L.target = target.name;
+    L.accumulate = accumulate;
+    std::vector<DIndex> valueAt(shapeOf->type.rank());
+    for (size_t p = 0; p < n; ++p) {
+      const View::Slot &s = target.slots[p];
+      if (s.axis < 0) {
+        std::vector<DIndex> none;
+        View fixed{target.name, {s}};
+        L.at.push_back(R_.logical(L, fixed, none)[0]);
+        continue;
+      }
+      DIndex u = choice[p] >= 0  ? DIndex::of(boundary[p][choice[p]] + s.shift)
+                 : sizes[p] == 1 ? DIndex::of(0)
+                                 : DIndex::var(L.newVar(sizes[p]));
+      L.at.push_back(u);
+      valueAt[s.axis] = u.plus(DIndex::of(-s.shift));
+    }
+    DExprPtr e = ownOp ? R_.definition(L, rhs, valueAt) : R_.value(L, rhs, valueAt);
+    L.rhs = markImplicitSums(e);
+    lines_.push_back(std::move(L));
+    pairs_[pair]->items[block].push_back({static_cast<int>(lines_.size()) - 1, -1});
+    size_t p = 0; // next combination of positions
+    for (; p < n; ++p) {
+      if (++choice[p] < static_cast<int>(boundary[p].size()))
+        break;
+      choice[p] = -1;
+    }
+    if (p == n)
+      return;
+  }
+}
+
+void GradEqs::zeroLine(int pair, int block, const View &target, const Value *shapeOf) {
   Line L;
   L.target = target.name;
-  L.accumulate = accumulate;
-  // Write the target at plain variables: its value positions follow.
-  std::vector<DIndex> valueAt(shapeOf->type.rank());
-  for (const View::Slot &s : target.slots) {
-    if (s.axis < 0) {
-      std::vector<DIndex> none;
-      View fixed{target.name, {s}};
-      L.at.push_back(R_.logical(L, fixed, none)[0]);
-      continue;
-    }
-    int64_t size = shapeOf->type.shape[s.axis];
-    DIndex u = size == 1 ? DIndex::of(s.shift) : DIndex::var(L.newVar(size));
-    L.at.push_back(u);
-    valueAt[s.axis] = u.plus(DIndex::of(-s.shift));
-  }
-  DExprPtr e = ownOp ? R_.definition(L, rhs, valueAt) : R_.value(L, rhs, valueAt);
-  L.rhs = markImplicitSums(e);
+  for (const View::Slot &s : target.slots)
+    L.at.push_back(
+        shapeOf->type.shape[s.axis] == 1
+            ? DIndex::of(s.shift)
+            : DIndex::var(L.newVar(shapeOf->type.shape[s.axis])).plus(DIndex::of(s.shift)));
+  L.rhs = number(0);
   lines_.push_back(std::move(L));
   pairs_[pair]->items[block].push_back({static_cast<int>(lines_.size()) - 1, -1});
 }
@@ -173,6 +220,12 @@ void GradEqs::yieldLines(int pair) {
     if (!yi.accumulate && u->def && u->def->kind == OpKind::Constant && u->def->value == 0)
       continue;
     View target = R_.views.at(p.bwdRec->body->args[yi.carried + 1]);
+    // An inner loop's storage of this gradient handed back to the outer
+    // loop's: the inner loop's lines added to the gradient already.
+    auto uv = R_.views.find(u);
+    if (u->def && u->def->kind == OpKind::Recurrence && uv != R_.views.end() &&
+        uv->second.name == target.name)
+      continue;
     if (!yi.whole && ci.axis >= 0)
       for (View::Slot &s : target.slots) {
         if (s.axis == ci.axis) {
@@ -196,10 +249,13 @@ std::string GradEqs::stepName(const Pair &p) {
   for (size_t i = 0; i < rec.carried.size(); ++i) {
     if (rec.carried[i].axis < 0)
       continue;
-    std::string t = displayName(rec.results[i]);
-    if (t.rfind("grad.", 0) == 0)
-      t = t.substr(5);
-    src_.votes(-1, t, rec.carried[i].axis, nullptr, votes);
+    // The tensor's axis the loop runs along (an inner loop's storage is a
+    // slice of the tensor: its axes are not the tensor's).
+    const View &view = R_.views.at(rec.body->args[i + 1]);
+    std::string t = view.name.rfind("grad.", 0) == 0 ? view.name.substr(5) : view.name;
+    for (size_t a = 0; a < view.slots.size(); ++a)
+      if (view.slots[a].axis == rec.carried[i].axis)
+        src_.votes(-1, t, static_cast<int>(a), nullptr, votes);
   }
   auto usable = [&](const std::string &n) {
     return !n.empty() && !src_.reserved(n) &&
@@ -245,17 +301,34 @@ void GradEqs::buildLines(int pair) {
         pureSlices_.count(op->result()))
       continue;
     const Value *v = op->result();
-    if (op->kind == OpKind::Add)
+    if (op->kind == OpKind::Add) {
       chainLines(pair, v);
-    else if (R_.isStatement(*op))
-      statementLine(pair, block, *op, R_.views.at(v));
-    else
+    } else if (R_.isStatement(*op)) {
+      // A scatter starts from 0; in a loop, a tensor that is not per step
+      // would otherwise keep the previous step's sums.
+      const View &view = R_.views.at(v);
+      if (p.depth > 0 && std::all_of(view.slots.begin(), view.slots.end(),
+                                     [](const View::Slot &s) { return s.axis >= 0; }))
+        zeroLine(pair, block, view, v);
+      statementLine(pair, block, *op, view);
+    } else
       defineLine(pair, block, R_.views.at(v), v, false, v, true);
   }
   if (p.bwdRec) {
     yieldLines(pair);
     R_.loopSteps.pop_back();
     R_.loopNames.pop_back();
+    return;
+  }
+  // Parameters whose gradient is a value shown under another name (in
+  // (w1 + w2)*x both get the sum's gradient): say so where it completes.
+  for (const NamedValue &gr : g_.gradients) {
+    auto view = R_.views.find(gr.value);
+    if (view == R_.views.end() || view->second.name == gr.name)
+      continue;
+    int block = gr.value->def && p.blockOf.count(gr.value->def) ? p.blockOf.at(gr.value->def) : -1;
+    defineLine(pair, block, View::identity(gr.name, static_cast<int>(gr.value->type.rank())),
+               gr.value, false, gr.value, false);
   }
 }
 
@@ -315,8 +388,7 @@ void GradEqs::printLineAt(int pair, int segment, int line, int indent, std::stri
   out += std::string(indent, ' ') + printLine(L) + "\n";
 }
 
-void GradEqs::printPair(int pair, int indent, std::string &out) {
-  const Pair &p = *pairs_[pair];
+std::vector<int> GradEqs::blockOrder(const Pair &p) const {
   std::vector<int> order{-1};
   for (int s = static_cast<int>(p.segments.size()) - 1; s >= 0; --s)
     if (p.segments[s].kind != Segment::Leaf)
@@ -324,8 +396,38 @@ void GradEqs::printPair(int pair, int indent, std::string &out) {
   for (int s = 0; s < static_cast<int>(p.segments.size()); ++s)
     if (p.segments[s].kind == Segment::Leaf)
       order.push_back(s);
+  return order;
+}
+
+std::vector<GradItem> GradEqs::items(int pair) const {
+  const Pair &p = *pairs_[pair];
+  std::vector<GradItem> out;
+  for (int s : blockOrder(p)) {
+    auto it = p.items.find(s);
+    if (it == p.items.end())
+      continue;
+    for (const Item &item : it->second) {
+      GradItem g;
+      if (item.line >= 0) {
+        g.line = lines_[item.line];
+      } else {
+        const Pair &child = *pairs_[item.loop];
+        g.loop = true;
+        g.steps = child.bwdRec->steps;
+        g.reverse = child.bwdRec->reverse;
+        g.depth = child.depth - 1;
+        g.body = items(item.loop);
+      }
+      out.push_back(std::move(g));
+    }
+  }
+  return out;
+}
+
+void GradEqs::printPair(int pair, int indent, std::string &out) {
+  const Pair &p = *pairs_[pair];
   bool unusedShown = false;
-  for (int s : order) {
+  for (int s : blockOrder(p)) {
     auto it = p.items.find(s);
     if (it == p.items.end() || it->second.empty())
       continue;
@@ -354,7 +456,7 @@ void GradEqs::printPair(int pair, int indent, std::string &out) {
                           : br.steps == 2 ? (br.reverse ? "1, 0" : "0, 1")
                           : br.reverse    ? std::to_string(br.steps - 1) + ", " +
                                              std::to_string(br.steps - 2) + ", ..., 0"
-                                          : "0, 1, ..., " + std::to_string(br.steps - 1);
+                                       : "0, 1, ..., " + std::to_string(br.steps - 1);
       std::string what = "backpropagation through the recurrence";
       if (group) {
         std::vector<std::string> tensors = p.segments[s].tensors;
@@ -383,18 +485,35 @@ std::string GradEqs::run() {
     backwardViews(*p);
   for (auto &p : pairs_)
     decideMaterialized(*p);
-  buildLines(top);
+  // A temporary shown inline where the IR reads it outside its shape (as
+  // 0) gets a line of its own, so that reading it there reads 0 as well.
+  for (int round = 0; round < 8; ++round) {
+    R_.readOutside.clear();
+    buildLines(top);
+    std::vector<const Value *> named;
+    for (const Value *v : R_.readOutside)
+      if (v->def && v->def->backward && pairOf_.count(v->def) && !materialized_.count(v))
+        named.push_back(v);
+    if (named.empty())
+      break;
+    for (const Value *v : named)
+      nameDelta(*pairs_[pairOf_.at(v->def)], v);
+    lines_.clear();
+    for (auto &p : pairs_)
+      p->items.clear();
+  }
   for (auto &[v, view] : R_.views)
     shownNames_.insert(view.name);
 
   std::string out;
   out += "# The backward pass of model " + g_.modelName +
-         " as equations: the gradient of the loss\n"
-         "# with respect to each parameter. Forward equations come last to first, each\n"
-         "# followed by the gradient equations it gives. grad.X is the gradient of the loss\n"
-         "# with respect to X: it starts at 0, and += adds a contribution. An index that\n"
-         "# appears only on the right side is summed. δX names a gradient that several\n"
-         "# lines of X's equation share.\n\n";
+         ", as equations in the model's notation: the\n"
+         "# gradient of the loss with respect to every parameter. Each forward equation,\n"
+         "# from the last to the first, is followed by the gradient equations it gives.\n"
+         "# grad.X is the gradient of the loss with respect to X: it starts at 0, and +=\n"
+         "# adds a contribution; an index that appears only on the right side is summed.\n"
+         "# δX names a gradient several lines of X's equation share. In a loop over t,\n"
+         "# grad.X[..t..] is complete when step t runs: the steps after t ran before it.\n\n";
   printPair(top, 0, out);
   while (out.size() > 1 && out[out.size() - 1] == '\n' && out[out.size() - 2] == '\n')
     out.pop_back();
@@ -403,6 +522,13 @@ std::string GradEqs::run() {
 
 std::string printGradEquations(const Graph &g, const sema::Model &model, const SourceManager &sm) {
   return GradEqs(g, model, sm).run();
+}
+
+std::vector<GradItem> gradEquations(const Graph &g, const sema::Model &model,
+                                    const SourceManager &sm) {
+  GradEqs eqs(g, model, sm);
+  eqs.run(); // names the variables as printed
+  return eqs.items();
 }
 
 } // namespace gradc::notation
