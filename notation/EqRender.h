@@ -38,6 +38,13 @@ struct View {
 
   /// The value's own axes, unshifted.
   static View identity(std::string name, int rank);
+  /// True when some position is fixed by a loop's step: a step's slice.
+  bool sliced() const {
+    for (const Slot &s : slots)
+      if (s.axis < 0)
+        return true;
+    return false;
+  }
 };
 
 class Renderer {

@@ -44,10 +44,10 @@ SourceInfo::SourceInfo(const Model &m, const SourceManager &sm) : m_(m), sm_(sm)
   linkAxes();
   for (auto &t : m.tensors)
     reserved_.insert(t.name);
-  std::vector<const std::vector<Unit> *> todo{&m.schedule};
-  while (!todo.empty()) {
-    const std::vector<Unit> *units = todo.back();
-    todo.pop_back();
+  std::vector<const std::vector<Unit> *> pending{&m.schedule};
+  while (!pending.empty()) {
+    const std::vector<Unit> *units = pending.back();
+    pending.pop_back();
     for (const Unit &u : *units) {
       if (!u.group)
         continue;
@@ -58,7 +58,7 @@ SourceInfo::SourceInfo(const Model &m, const SourceManager &sm) : m_(m), sm_(sm)
         groups_.back().push_back(name);
         groupOf_[name] = {u.group->axis[i], id};
       }
-      todo.push_back(&u.group->body);
+      pending.push_back(&u.group->body);
     }
   }
   for (auto &[name, size] : m.dims)

@@ -30,7 +30,6 @@ struct Segment {
   int eq = -1;                      ///< Equation: the model equation
   std::vector<std::string> tensors; ///< what it defines (display names)
   const ir::Op *first = nullptr;    ///< its first forward op
-  const ir::Op *rec = nullptr;      ///< Group: the forward recurrence
 };
 
 /// What a block shows: a line, or a nested backward loop.
@@ -106,6 +105,12 @@ private:
   void defineLine(int pair, int block, const View &target, const ir::Value *shapeOf,
                   bool accumulate, const ir::Value *rhs, bool ownOp);
   void statementLine(int pair, int block, const ir::Op &op, const View &target);
+  /// Per target slot, the size of the tensor's own positions (storage may
+  /// add boundary positions), and the boundary storage positions where rhs
+  /// may be nonzero.
+  std::vector<int64_t> ownExtents(const View &target, const ir::Value *shapeOf) const;
+  std::vector<std::vector<int64_t>> boundaryOf(const View &target, const ir::Value *shapeOf,
+                                               const ir::Value *rhs) const;
   /// target[...] = 0 over the axes of `shapeOf` (all of them plain).
   void zeroLine(int pair, int block, const View &target, const ir::Value *shapeOf);
   /// The block a line adding v into `target` belongs to.

@@ -80,29 +80,43 @@ int GradEqs::placeOf(const Pair &p, const Value *v, int fallback, const std::str
   return own != p.blockOf.end() ? own->second : fallback;
 }
 
+std::vector<int64_t> GradEqs::ownExtents(const View &target, const Value *shapeOf) const {
+  std::string tensor = target.name.rfind("grad.", 0) == 0 ? target.name.substr(5) : target.name;
+  bool known = src_.rankOf(tensor) == static_cast<int>(target.slots.size());
+  std::vector<int64_t> sizes(target.slots.size(), 0);
+  for (size_t p = 0; p < sizes.size(); ++p) {
+    const View::Slot &s = target.slots[p];
+    if (s.axis < 0)
+      continue;
+    sizes[p] = shapeOf->type.shape[s.axis] + std::min<int64_t>(s.shift, 0);
+    if (known)
+      sizes[p] = std::min(sizes[p], src_.extentOf(tensor, static_cast<int>(p)));
+  }
+  return sizes;
+}
+
+std::vector<std::vector<int64_t>> GradEqs::boundaryOf(const View &target, const Value *shapeOf,
+                                                      const Value *rhs) const {
+  std::vector<int64_t> sizes = ownExtents(target, shapeOf);
+  std::vector<std::vector<int64_t>> boundary(target.slots.size());
+  for (size_t p = 0; p < sizes.size(); ++p) {
+    const View::Slot &s = target.slots[p];
+    for (int64_t q = 0; s.axis >= 0 && q < shapeOf->type.shape[s.axis]; ++q)
+      if ((q + s.shift < 0 || q + s.shift >= sizes[p]) && !R_.zeroAt(rhs, s.axis, q))
+        boundary[p].push_back(q);
+  }
+  return boundary;
+}
+
 void GradEqs::defineLine(int pair, int block, const View &target, const Value *shapeOf,
                          bool accumulate, const Value *rhs, bool ownOp) {
   // Each target axis runs over the tensor's own positions (a variable); the
   // boundary positions its storage adds before (or, for a loop running
   // backwards, after) them get lines of their own, with the position as a
   // constant, where the value there may be nonzero: grad.h[b,-1,j] += ...
-  std::string tensor = target.name.rfind("grad.", 0) == 0 ? target.name.substr(5) : target.name;
-  bool known = src_.rankOf(tensor) == static_cast<int>(target.slots.size());
   size_t n = target.slots.size();
-  std::vector<int64_t> sizes(n, 0);
-  std::vector<std::vector<int64_t>> boundary(n); // storage positions
-  for (size_t p = 0; p < n; ++p) {
-    const View::Slot &s = target.slots[p];
-    if (s.axis < 0)
-      continue;
-    int64_t extent = shapeOf->type.shape[s.axis];
-    sizes[p] = extent + std::min<int64_t>(s.shift, 0);
-    if (known)
-      sizes[p] = std::min(sizes[p], src_.extentOf(tensor, static_cast<int>(p)));
-    for (int64_t q = 0; q < extent; ++q)
-      if ((q + s.shift < 0 || q + s.shift >= sizes[p]) && !R_.zeroAt(rhs, s.axis, q))
-        boundary[p].push_back(q);
-  }
+  std::vector<int64_t> sizes = ownExtents(target, shapeOf);
+  std::vector<std::vector<int64_t>> boundary = boundaryOf(target, shapeOf, rhs);
   // choice[p]: -1 for the variable, else the boundary position's index.
   std::vector<int> choice(n, -1);
   while (true) {
@@ -185,11 +199,15 @@ void GradEqs::chainLines(int pair, const Value *root) {
     }
     rest.push_back(t);
   }
+  // One line `X = a + b` when the terms come from one equation and reach
+  // the same positions; terms that also reach a boundary position the
+  // others do not (a read of h[t-1] reaching h[-1]) read better apart.
   std::vector<int> blocks;
   bool oneLine = !accumulating;
   for (const Value *t : rest) {
     blocks.push_back(placeOf(p, t, rootBlock, view.name));
-    oneLine = oneLine && blocks.back() == blocks.front() && !absorbed_.count(t);
+    oneLine = oneLine && blocks.back() == blocks.front() && !absorbed_.count(t) &&
+              boundaryOf(view, root, t) == boundaryOf(view, root, rest.front());
   }
   if (oneLine && !rest.empty()) {
     defineLine(pair, blocks.front(), view, root, false, root, true);
@@ -307,8 +325,7 @@ void GradEqs::buildLines(int pair) {
       // A scatter starts from 0; in a loop, a tensor that is not per step
       // would otherwise keep the previous step's sums.
       const View &view = R_.views.at(v);
-      if (p.depth > 0 && std::all_of(view.slots.begin(), view.slots.end(),
-                                     [](const View::Slot &s) { return s.axis >= 0; }))
+      if (p.depth > 0 && !view.sliced())
         zeroLine(pair, block, view, v);
       statementLine(pair, block, *op, view);
     } else
@@ -434,10 +451,12 @@ void GradEqs::printPair(int pair, int indent, std::string &out) {
     bool group = s >= 0 && p.segments[s].kind == Segment::Group;
     bool leaf = s >= 0 && p.segments[s].kind == Segment::Leaf;
     int inner = indent;
-    if (leaf && !unusedShown) {
-      out += std::string(indent, ' ') + "# parameters the loss does not depend on\n";
+    if (leaf) {
+      if (!unusedShown)
+        out += std::string(indent, ' ') + "# parameters the loss does not depend on\n";
       unusedShown = true;
-    } else if (!group && !leaf) {
+      inner = indent + 2;
+    } else if (!group) {
       std::string h = blockHeader(p, s);
       if (!h.empty()) {
         out += std::string(indent, ' ') + h + "\n";
@@ -472,7 +491,7 @@ void GradEqs::printPair(int pair, int indent, std::string &out) {
              "\n";
       printPair(item.loop, inner + 2, out);
     }
-    if (p.depth == 0)
+    if (p.depth == 0 && !leaf) // the unused parameters stay one block
       out += "\n";
   }
 }

@@ -174,7 +174,6 @@ void GradEqs::cutSegments(Pair &p) {
       s.tensors = {last->name};
     } else if (last->kind == OpKind::Recurrence) {
       s.kind = Segment::Group;
-      s.rec = last;
       for (const Value *v : last->results)
         s.tensors.push_back(displayName(v));
       // The ops before the loop build its boundary values: each belongs to
@@ -226,19 +225,24 @@ void GradEqs::matchSweep(Pair &p) {
       if (it != defIndex.end())
         after = std::max(after, it->second);
     }
-    int found = -1;
-    for (int k = pos; k >= after; --k) {
+    auto matches = [&](int k) {
       const Op &f = *p.fwdOps[k];
-      if (f.loc == op->loc && (op->kind != OpKind::Recurrence || f.kind == OpKind::Recurrence)) {
+      return f.loc == op->loc && (op->kind != OpKind::Recurrence || f.kind == OpKind::Recurrence);
+    };
+    int found = -1;
+    for (int k = pos; k >= after && found < 0; --k)
+      if (matches(k))
         found = k;
-        break;
-      }
-    }
+    // After the sweep, autodiff gives parameters the loss does not use a
+    // zero gradient, in declaration order: those match leaves anywhere.
+    for (int k = pos + 1; found < 0 && k < static_cast<int>(p.fwdOps.size()); ++k)
+      if (isLeaf(*p.fwdOps[k]) && matches(k))
+        found = k;
     if (found < 0) {
       p.blockOf[op] = -1;
       continue;
     }
-    pos = found;
+    pos = std::min(pos, found);
     p.blockOf[op] = p.segmentOf.at(p.fwdOps[found]);
     p.matched[op] = p.fwdOps[found];
   }

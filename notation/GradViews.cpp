@@ -45,8 +45,7 @@ void GradEqs::recurrenceViews(const Op &rec) {
       auto rv = read ? R_.views.find(read) : R_.views.end();
       if (rv != R_.views.end() &&
           rv->second.slots.size() == static_cast<size_t>(arg->type.rank()) &&
-          std::all_of(rv->second.slots.begin(), rv->second.slots.end(),
-                      [](const View::Slot &s) { return s.axis >= 0; })) {
+          !rv->second.sliced()) {
         base = rv->second;
         base.name = "grad." + rv->second.name;
       }
@@ -55,16 +54,11 @@ void GradEqs::recurrenceViews(const Op &rec) {
     // which is extended along this loop's axis too: extend the outer views
     // (once for all copies of the loop), then take the slice.
     View slice;
-    auto isSlice = [&] {
-      return ci.axis >= 0 && init->def && R_.sliceView(*init->def, slice) &&
-             std::any_of(slice.slots.begin(), slice.slots.end(),
-                         [](const View::Slot &s) { return s.axis < 0; });
-    };
-    if (isSlice()) {
+    if (ci.axis >= 0 && init->def && R_.sliceView(*init->def, slice) && slice.sliced()) {
       for (size_t p = 0; p < slice.slots.size(); ++p)
         if (slice.slots[p].axis == ci.axis)
           extendOuter(init->def->operand(0), static_cast<int>(p), ci.offset);
-      isSlice();
+      R_.sliceView(*init->def, slice); // again, from the extended outer view
       base = slice;
       if (init->def->backward && !isTemp(init))
         pureSlices_.insert(init);
@@ -172,16 +166,16 @@ void GradEqs::forwardViews(const Region &r, int depth) {
 
 std::vector<const Value *> GradEqs::terms(const Value *root) const {
   std::vector<const Value *> out;
-  std::vector<const Value *> todo(root->def->operands.rbegin(), root->def->operands.rend());
-  while (!todo.empty()) {
-    const Value *v = todo.back();
-    todo.pop_back();
+  std::vector<const Value *> pending(root->def->operands.rbegin(), root->def->operands.rend());
+  while (!pending.empty()) {
+    const Value *v = pending.back();
+    pending.pop_back();
     // Partial sums of one gradient are one-use temporaries in its region.
     bool partial = v->def && v->def->kind == OpKind::Add && v->def->backward && isTemp(v) &&
                    uses_.at(v) == 1 && !crossRegion_.count(v) && !recOperands_.count(v) &&
                    v->def->parent == root->def->parent;
     if (partial)
-      todo.insert(todo.end(), v->def->operands.rbegin(), v->def->operands.rend());
+      pending.insert(pending.end(), v->def->operands.rbegin(), v->def->operands.rend());
     else
       out.push_back(v);
   }
@@ -199,8 +193,7 @@ bool GradEqs::derivedSlots(const Value *v, View &out, int depthLimit) const {
       continue;
     auto it = R_.views.find(x);
     if (it != R_.views.end()) {
-      if (std::none_of(it->second.slots.begin(), it->second.slots.end(),
-                       [](const View::Slot &s) { return s.axis < 0; }))
+      if (!it->second.sliced())
         continue;
       out.slots = it->second.slots; // elementwise: the same axes at the same step
       return true;

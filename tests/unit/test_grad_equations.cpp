@@ -3,13 +3,13 @@
 // The equations `gradc compile --emit=grad-eqs` prints are checked by running
 // them (tests/unit/EquationEval.h). Forward tensors come from the model's
 // own equations, evaluated from the resolved model (an oracle that never
-// looks at the IR); each
-// displayed line runs as it reads (= sets, += adds, an index only on the
-// right side is summed, a loop runs its steps in order); the parameters'
-// gradients this gives must equal the reference interpreter's run of the
-// backward graph. So a line that shows the wrong index, offset, sum or
-// operand, or a missing line, fails here. The printer's precedence and
-// implicit-summation rules are tested on their own first.
+// looks at the IR); each displayed line runs as it reads (= sets, += adds,
+// an index only on the right side is summed, a loop runs its steps in
+// order); the parameters' gradients this gives must equal the reference
+// interpreter's run of the backward graph. So a line that shows the wrong
+// index, offset, sum or operand, or a missing line, fails here. The
+// printer's precedence and implicit-summation rules are tested on their own
+// first.
 //
 //===----------------------------------------------------------------------===//
 #include "EquationEval.h"
