@@ -170,7 +170,7 @@ bool readDirectory(std::span<const std::byte> zip, std::vector<ZipEntry> &entrie
 
 /// The uncompressed bytes of one member, CRC-checked. The local header is
 /// only consulted for where the data starts: NumPy writes its sizes as
-/// ZIP64 placeholders, while the central directory has the real ones.
+/// ZIP64 stand-in values, while the central directory has the real ones.
 bool extractMember(std::span<const std::byte> zip, const ZipEntry &entry, uint64_t dirOffset,
                    std::vector<std::byte> &out, std::string &error) {
   uint64_t at = entry.localOffset;
