@@ -45,7 +45,7 @@ ir::Value *Lowerer::boundaryInit(int tensor, const std::vector<int64_t> &extShap
     sum = sum ? B.binary(ir::OpKind::Add, sum, placed) : placed;
   }
   if (!sum)
-    sum = B.constant(0.0, extShape);
+    sum = B.constant(0.0, extShape, T.isInt ? ir::DType::I32 : ir::DType::F32);
   return sum;
 }
 

@@ -269,10 +269,13 @@ struct GroupAnalysis {
       g->axis.push_back(axis[t]);
     }
     g->steps = M.tensors[comp[0]].shape[axis[comp[0]]];
+    // An int tensor's boundary values are placed into its storage without
+    // adding (arithmetic is f32), so it takes at most one.
     for (int t : comp)
-      if (M.tensors[t].isInt) {
-        S.errorIn(S.eqCallStack_[M.tensors[t].mainEq], M.equations[M.tensors[t].mainEq].loc,
-                  "'" + M.tensors[t].name + "' is int; a recurrence computes f32 tensors");
+      if (M.tensors[t].isInt && M.tensors[t].boundaryEqs.size() > 1) {
+        int b = M.tensors[t].boundaryEqs[1];
+        S.errorIn(S.eqCallStack_[b], M.equations[b].loc,
+                  "'" + M.tensors[t].name + "' is int: it takes one boundary equation");
         throw UserError();
       }
     for (int t : comp)

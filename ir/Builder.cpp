@@ -39,8 +39,10 @@ Value *Builder::leaf(OpKind kind, const std::string &name, TensorType type, Init
   return op->result();
 }
 
-Value *Builder::constant(double v, std::vector<int64_t> shape) {
-  Op *op = create(OpKind::Constant, {}, {TensorType::f32(std::move(shape))});
+Value *Builder::constant(double v, std::vector<int64_t> shape, DType dtype) {
+  GRADC_ASSERT(dtype != DType::Index && (dtype == DType::F32 || v == static_cast<int32_t>(v)),
+               "an i32 constant must hold a whole number");
+  Op *op = create(OpKind::Constant, {}, {TensorType{dtype, std::move(shape)}});
   op->value = v;
   return op->result();
 }

@@ -35,8 +35,9 @@ public:
 
   /// input, param, state, noise: named leaves.
   Value *leaf(OpKind kind, const std::string &name, TensorType type, InitSpec init = {});
-  /// A tensor of `shape` filled with `v` (rank 0 by default).
-  Value *constant(double v, std::vector<int64_t> shape = {});
+  /// A tensor of `shape` filled with `v` (rank 0 by default); an i32
+  /// constant holds a whole number.
+  Value *constant(double v, std::vector<int64_t> shape = {}, DType dtype = DType::F32);
   /// An i32 tensor whose value is the position along `axis`.
   Value *iota(std::vector<int64_t> shape, int axis);
   Value *unary(OpKind kind, Value *x);

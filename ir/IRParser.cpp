@@ -495,7 +495,7 @@ Op *IRParser::build(const Op &spec, const TensorType &type) {
   switch (spec.opClass()) {
   case OpClass::Leaf:
     if (spec.kind == OpKind::Constant)
-      return b_.constant(spec.value, type.shape)->def;
+      return b_.constant(spec.value, type.shape, type.dtype)->def;
     if (spec.kind == OpKind::Iota)
       return b_.iota(type.shape, spec.axes[0])->def;
     return b_.leaf(spec.kind, spec.name, type, spec.init)->def;

@@ -141,8 +141,10 @@ private:
     DType dt = result().type.dtype;
     switch (op_.kind) {
     case OpKind::Constant:
-      if (dt != DType::F32)
-        fail("a constant is f32, not " + result().type.str());
+      if (dt != DType::F32 && dt != DType::I32)
+        fail("a constant is f32 or i32, not " + result().type.str());
+      if (dt == DType::I32 && op_.value != static_cast<int32_t>(op_.value))
+        fail("an i32 constant holds a whole number");
       return;
     case OpKind::Iota:
       if (dt != DType::I32)
