@@ -305,6 +305,18 @@ bool Renderer::isStatement(const Op &op) const {
   return op.kind == OpKind::Contract && !op.outMap.empty() && !invertible(op, chosen);
 }
 
+DExprPtr Renderer::factorsAt(Line &L, const Op &op, const std::vector<DIndex> &loops) const {
+  DExprPtr product;
+  for (size_t k = 0; k < op.operands.size(); ++k) {
+    std::vector<DIndex> pos;
+    for (const AxisIndex &ax : op.maps[k])
+      pos.push_back(axis(L, ax, loops, op));
+    DExprPtr f = value(L, op.operands[k], pos);
+    product = product ? binary(OpKind::Mul, product, f) : f;
+  }
+  return product;
+}
+
 DExprPtr Renderer::statement(Line &L, const Op &op, std::vector<DIndex> &written) const {
   std::vector<int> bound; // the statement's loops run over all their points
   std::vector<DIndex> loops;
@@ -320,14 +332,7 @@ DExprPtr Renderer::statement(Line &L, const Op &op, std::vector<DIndex> &written
     loops.push_back(fresh(L, s, bound));
   for (const AxisIndex &ax : op.outMap)
     written.push_back(axis(L, ax, loops, op));
-  DExprPtr product;
-  for (size_t k = 0; k < op.operands.size(); ++k) {
-    std::vector<DIndex> pos;
-    for (const AxisIndex &ax : op.maps[k])
-      pos.push_back(axis(L, ax, loops, op));
-    DExprPtr f = value(L, op.operands[k], pos);
-    product = product ? binary(OpKind::Mul, product, f) : f;
-  }
+  DExprPtr product = factorsAt(L, op, loops);
   return product;
 }
 
@@ -422,14 +427,7 @@ DExprPtr Renderer::contract(Line &L, const Op &op, const std::vector<DIndex> &at
       loops[chosen[j]] = at[j].plus(eval(L, rest, loops, op).scaled(-1));
     }
   }
-  DExprPtr product;
-  for (size_t k = 0; k < op.operands.size(); ++k) {
-    std::vector<DIndex> pos;
-    for (const AxisIndex &ax : op.maps[k])
-      pos.push_back(axis(L, ax, loops, op));
-    DExprPtr f = value(L, op.operands[k], pos);
-    product = product ? binary(OpKind::Mul, product, f) : f;
-  }
+  DExprPtr product = factorsAt(L, op, loops);
   return bound.empty() ? product : binder("sum", bound, product);
 }
 

@@ -78,6 +78,8 @@ public:
   bool isStatement(const ir::Op &op) const;
   /// A statement op over fresh loops: the positions it adds to (in its
   /// result's axes) and the value added there.
+  /// The product of op's operands read at `loops` through their maps.
+  DExprPtr factorsAt(Line &L, const ir::Op &op, const std::vector<DIndex> &loops) const;
   DExprPtr statement(Line &L, const ir::Op &op, std::vector<DIndex> &written) const;
 
   /// True when v is 0 at position q of its axis `axis` whatever the other

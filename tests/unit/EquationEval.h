@@ -24,6 +24,27 @@
 
 namespace gradc::testutil {
 
+/// Calls f for every assignment of `vars` (odometer order), each variable
+/// ranging over defs[v].size; restores their values afterwards.
+template <class Defs, class F>
+void overAssignments(const Defs &defs, const std::vector<int> &vars, std::vector<int64_t> &vals,
+                     F f) {
+  std::vector<int64_t> saved;
+  for (int v : vars)
+    saved.push_back(vals[v]);
+  std::function<void(size_t)> go = [&](size_t k) {
+    if (k == vars.size())
+      return f();
+    for (int64_t i = 0; i < defs[vars[k]].size; ++i) {
+      vals[vars[k]] = i;
+      go(k + 1);
+    }
+  };
+  go(0);
+  for (size_t k = 0; k < vars.size(); ++k)
+    vals[vars[k]] = saved[k];
+}
+
 using ir::OpKind;
 using notation::DExprPtr;
 using notation::DIndex;
@@ -87,20 +108,7 @@ private:
   template <class F>
   void over(const sema::Equation &eq, const std::vector<int> &vars, std::vector<int64_t> &vals,
             F f) {
-    std::vector<int64_t> saved;
-    for (int v : vars)
-      saved.push_back(vals[v]);
-    std::function<void(size_t)> go = [&](size_t k) {
-      if (k == vars.size())
-        return f();
-      for (int64_t i = 0; i < eq.vars[vars[k]].size; ++i) {
-        vals[vars[k]] = i;
-        go(k + 1);
-      }
-    };
-    go(0);
-    for (size_t k = 0; k < vars.size(); ++k)
-      vals[vars[k]] = saved[k];
+    overAssignments(eq.vars, vars, vals, f);
   }
 
   double eval(const sema::Equation &eq, const sema::RExpr &e, std::vector<int64_t> &vals) {
@@ -356,20 +364,7 @@ private:
 
   template <class F>
   void over(const Line &L, const std::vector<int> &vars, std::vector<int64_t> &vals, F f) {
-    std::vector<int64_t> saved;
-    for (int v : vars)
-      saved.push_back(vals[v]);
-    std::function<void(size_t)> go = [&](size_t k) {
-      if (k == vars.size())
-        return f();
-      for (int64_t i = 0; i < L.vars[vars[k]].size; ++i) {
-        vals[vars[k]] = i;
-        go(k + 1);
-      }
-    };
-    go(0);
-    for (size_t k = 0; k < vars.size(); ++k)
-      vals[vars[k]] = saved[k];
+    overAssignments(L.vars, vars, vals, f);
   }
 
   double expr(const Line &L, const DExprPtr &e, std::vector<int64_t> &vals) {
