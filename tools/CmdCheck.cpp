@@ -110,7 +110,7 @@ int runCheck(const CheckOptions &o) {
     // What backpropagation keeps from the forward pass (training: the
     // gradient with respect to the parameters).
     if (m.loss)
-      j["saved_bytes"] = passes::savedBytes(*buildGraph(m, GraphKind::Gradient, diags, false));
+      j["saved_bytes"] = passes::savedBytes(*buildGraph(m, GraphKind::Gradient, diags, {false, o.common.remat}));
     else
       j["saved_bytes"] = 0;
     j["dims"] = ordered_json::object();

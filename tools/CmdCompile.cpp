@@ -84,13 +84,13 @@ int runCompile(const CompileOptions &o) {
     if (o.emit == "grad-eqs") // as training runs it: gradients of the parameters only
       return writeOut(
           notation::printGradEquations(
-              *buildGraph(*fr.model, GraphKind::Gradient, diags, /*inputs=*/false), *fr.model, sm),
+              *buildGraph(*fr.model, GraphKind::Gradient, diags, {/*inputs=*/false, o.common.remat}), *fr.model, sm),
           o.out);
     graph = buildGraph(*fr.model,
                        o.emit == "grad" || o.graph == "grad" ? GraphKind::Gradient
                        : o.trainMode    ? GraphKind::Train
                                         : GraphKind::Eval,
-                       diags);
+                       diags, {true, o.common.remat});
   }
   if (o.emit == "ir" || o.emit == "grad")
     return writeOut(ir::printGraph(*graph, &sm), o.out);

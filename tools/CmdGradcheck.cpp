@@ -99,7 +99,7 @@ int runGradcheck(const GradcheckOptions &o) {
 }
 
 int checkGradients(const GradcheckOptions &o, DiagnosticEngine &diags, FrontendResult &fr) {
-  std::unique_ptr<ir::Graph> grad = buildGraph(*fr.model, GraphKind::Gradient, diags);
+  std::unique_ptr<ir::Graph> grad = buildGraph(*fr.model, GraphKind::Gradient, diags, {true, o.common.remat});
   std::unique_ptr<ir::Graph> fwd = buildGraph(*fr.model, GraphKind::Train, diags);
 
   runtime::Interpreter ig(*grad), iff(*fwd);

@@ -56,7 +56,7 @@ int runRun(const RunOptions &o) {
   std::unique_ptr<ir::Graph> g =
       buildGraph(*fr.model,
                  o.backward ? GraphKind::Gradient : o.trainMode ? GraphKind::Train : GraphKind::Eval,
-                 diags);
+                 diags, {true, o.common.remat});
 
   runtime::Interpreter in(*g);
   in.initParams(o.data.seed);

@@ -24,6 +24,7 @@ struct CommonOptions {
   std::string file;
   std::string model;
   std::vector<std::string> defines; ///< -D NAME=VALUE
+  bool remat = false;               ///< --remat: checkpoint recurrences
   void add(CLI::App &cmd);
   /// Parses the -D list; throws sema::UsageError on a malformed one.
   FrontendOptions frontend() const;

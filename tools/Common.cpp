@@ -10,6 +10,9 @@ void CommonOptions::add(CLI::App &cmd) {
   cmd.add_option("FILE", file, "the model file (.grad)")->required();
   cmd.add_option("--model", model, "the model to use when the file holds several");
   cmd.add_option("-D", defines, "override a dim: -D T=100")->allow_extra_args(false);
+  cmd.add_flag("--remat", remat,
+               "backpropagation through time keeps checkpoints every sqrt(T) steps and "
+               "recomputes the rest");
 }
 
 void DataOptions::add(CLI::App &cmd) {

@@ -4,7 +4,9 @@
 #include "frontend/Lowering.h"
 #include "ir/Verifier.h"
 #include "passes/Autodiff.h"
+#include "passes/ComposeRemaps.h"
 #include "passes/DeadCode.h"
+#include "passes/Remat.h"
 #include "passes/Stabilize.h"
 #include "support/Assert.h"
 #include "support/Diagnostics.h"
@@ -23,7 +25,7 @@ static void verifyOrDie(const ir::Graph &g, const char *stage) {
 }
 
 std::unique_ptr<ir::Graph> buildGraph(const sema::Model &model, GraphKind kind,
-                                      DiagnosticEngine &diags, bool inputs) {
+                                      DiagnosticEngine &diags, BuildOptions opts) {
   std::unique_ptr<ir::Graph> g = lowerModel(model, kind != GraphKind::Eval);
   verifyOrDie(*g, "lowering");
   if (passes::stabilize(*g) > 0) {
@@ -35,8 +37,18 @@ std::unique_ptr<ir::Graph> buildGraph(const sema::Model &model, GraphKind kind,
   if (!g->loss.value)
     diags.fatal(model.loc, "model '" + model.name +
                                "' minimizes nothing: add 'minimize NAME' to take gradients");
+  if (opts.remat) {
+    // Reads of a recurrence's last step name that step alone, and a tensor
+    // nothing reads needs no storage.
+    passes::composeRemaps(*g);
+    passes::eliminateDeadCode(*g);
+    for (const passes::RematReport &r : passes::segmentRecurrences(*g))
+      if (!r.segmented)
+        diags.warning(r.loc, "--remat keeps every step of this recurrence: " + r.reason);
+    verifyOrDie(*g, "checkpointing (--remat)");
+  }
   passes::AutodiffOptions o;
-  o.inputs = inputs;
+  o.inputs = opts.inputs;
   passes::differentiate(*g, o);
   verifyOrDie(*g, "autodiff");
   passes::eliminateDeadCode(*g);

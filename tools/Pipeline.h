@@ -15,9 +15,17 @@ enum class GraphKind {
   Gradient, ///< the training graph with its backward pass
 };
 
-/// Lowers the model, differentiates it for Gradient (with respect to the
-/// parameters and, when `inputs`, the f32 inputs), cleans up and verifies.
+struct BuildOptions {
+  /// Gradient: also with respect to the f32 inputs (training needs the
+  /// parameters only).
+  bool inputs = true;
+  /// Gradient: checkpoint recurrences every √T steps (passes/Remat.h); a
+  /// recurrence that cannot be checkpointed gets a warning saying why.
+  bool remat = false;
+};
+
+/// Lowers the model, differentiates it for Gradient, cleans up and verifies.
 std::unique_ptr<ir::Graph> buildGraph(const sema::Model &model, GraphKind kind,
-                                      DiagnosticEngine &diags, bool inputs = true);
+                                      DiagnosticEngine &diags, BuildOptions opts = {});
 
 } // namespace gradc::tool

@@ -3,7 +3,8 @@
 // Feeds arbitrary bytes through the whole front end: lexer, parser, module
 // loader, semantic analysis, lowering and the IR verifier, then prints the
 // graph and parses the text back; a model with a loss is also stabilized
-// and differentiated, and the backward graph verified. A user error is a fine outcome; a crash,
+// and differentiated (once more with recurrences checkpointed, --remat),
+// and the backward graph verified. A user error is a fine outcome; a crash,
 // a sanitizer report, an internal error or a malformed graph is a bug.
 //
 //===----------------------------------------------------------------------===//
@@ -13,7 +14,9 @@
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 #include "passes/Autodiff.h"
+#include "passes/ComposeRemaps.h"
 #include "passes/DeadCode.h"
+#include "passes/Remat.h"
 #include "passes/Stabilize.h"
 #include "support/Assert.h"
 
@@ -31,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   try {
     FrontendOptions opts;
     FrontendResult fr = runFrontend("fuzz.grad", &text, opts, sm, diags);
-    for (bool training : {false, true}) {
+    for (int mode : {0, 1, 2}) { // eval; training; training with --remat
+      bool training = mode > 0;
       auto g = lowerModel(*fr.model, training);
       auto problems = ir::verifyGraph(*g);
       if (!problems.empty()) {
@@ -40,6 +44,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       }
       if (training && g->loss.value) {
         passes::stabilize(*g);
+        if (mode == 2) {
+          passes::composeRemaps(*g);
+          passes::eliminateDeadCode(*g);
+          passes::segmentRecurrences(*g);
+          problems = ir::verifyGraph(*g);
+          if (!problems.empty()) {
+            std::fprintf(stderr, "malformed checkpointed graph: %s\n", problems[0].c_str());
+            std::abort();
+          }
+        }
         passes::differentiate(*g);
         passes::eliminateDeadCode(*g);
         problems = ir::verifyGraph(*g);

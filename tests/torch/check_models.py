@@ -84,7 +84,7 @@ class Model:
         return found
 
     def run(self, workdir, tag, inputs_npz, noise_files, params=None, train=False,
-            backward=False):
+            backward=False, remat=False):
         """`gradc run`; returns (outputs by name, parameters used, gradients by name)."""
         out = os.path.join(workdir, "out-" + tag)
         saved = os.path.join(workdir, "params-" + tag + ".npz")
@@ -98,6 +98,8 @@ class Model:
             args.append("--train-mode")
         if backward:
             args.append("--backward")
+        if remat:
+            args.append("--remat")
         self.call(args)
         outputs = {name[:-4]: np.load(os.path.join(out, name))
                    for name in os.listdir(out) if name.endswith(".npy")}
@@ -241,7 +243,7 @@ def check_model(gradc, path, tol, backward, workdir):
         noise_files[k] = os.path.join(workdir, "noise-%s.npy" % k)
         np.save(noise_files[k], v)
 
-    results, problems = [], []
+    results, problems, remat = [], [], False
     # The model's own initialization, as gradc draws it.
     outputs, used, _ = model.run(workdir, "init", inputs_npz, noise_files)
     results.append(compare(model, spec, "init", outputs, used, inputs, noise))
@@ -261,6 +263,12 @@ def check_model(gradc, path, tol, backward, workdir):
         outputs, used, grads = model.run(workdir, "grad", inputs_npz, noise_files, params_npz,
                                          backward=True)
         results.append(compare(model, spec, "backward", outputs, used, inputs, noise, grads))
+        # Backpropagation through time from checkpoints gives the same gradients.
+        if "recurrence" in model.call(["compile", path, "--emit=ir"]):
+            outputs, used, grads = model.run(workdir, "remat", inputs_npz, noise_files,
+                                             params_npz, backward=True, remat=True)
+            results.append(compare(model, spec, "remat", outputs, used, inputs, noise, grads))
+            remat = True
 
     worst, where = 0.0, ""
     for err, name, probs in results:
@@ -269,7 +277,8 @@ def check_model(gradc, path, tol, backward, workdir):
             worst, where = err, name
     passed = not problems and worst <= tol
     detail = "; ".join(problems) if problems else "graphs %s, worst %s" % (
-        "+".join(["init"] + graphs + (["backward"] if backward else [])), where or "-")
+        "+".join(["init"] + graphs + (["backward"] if backward else []) +
+                 (["remat"] if remat else [])), where or "-")
     return passed, worst, detail
 
 
