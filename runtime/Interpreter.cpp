@@ -56,7 +56,7 @@ const ir::Op *Interpreter::findLeaf(const std::string &name) const {
 
 bool Interpreter::has(const std::string &leafName) const { return leaves_.count(leafName) != 0; }
 
-const DTensor &Interpreter::leafValue(const std::string &leafName) const {
+DTensor Interpreter::leafValue(const std::string &leafName) const {
   auto it = leaves_.find(leafName);
   GRADC_ASSERT(it != leaves_.end(), "leaf '" + leafName + "' has no value");
   return it->second;
@@ -135,7 +135,7 @@ const DTensor &Interpreter::get(const ir::Value *v) const {
   return it->second;
 }
 
-const DTensor &Interpreter::value(const ir::Value *v) const { return get(v); }
+DTensor Interpreter::value(const ir::Value *v) const { return get(v); }
 
 DTensor Interpreter::output(const std::string &name) const {
   auto named = [&](const ir::NamedValue &nv) { return nv.value && nv.name == name; };

@@ -40,6 +40,7 @@
 #pragma once
 
 #include "ir/Graph.h"
+#include "runtime/Engine.h"
 #include "runtime/RuntimeFault.h"
 
 #include <cstdint>
@@ -49,20 +50,7 @@
 
 namespace gradc::runtime {
 
-/// A tensor of doubles in C order, with the IR type it stands for.
-struct DTensor {
-  ir::TensorType type;
-  std::vector<double> data;
-
-  /// A tensor of `type` filled with zeros.
-  static DTensor zeros(ir::TensorType type);
-  /// A rank-0 tensor.
-  static DTensor scalar(double v, ir::DType dtype = ir::DType::F32);
-  /// Row-major strides of the shape, in elements.
-  std::vector<int64_t> strides() const;
-};
-
-class Interpreter {
+class Interpreter : public Engine {
 public:
   /// The graph must outlive the interpreter.
   explicit Interpreter(const ir::Graph &g);
@@ -70,38 +58,39 @@ public:
   /// Gives the leaf named `leafName` (input, param, state, or a noise value
   /// to hold fixed) a value of its declared shape. An unknown name, a wrong
   /// shape or a non-integer value for an int leaf is a caller bug.
-  void set(const std::string &leafName, DTensor value);
+  void set(const std::string &leafName, DTensor value) override;
   /// The leaf op with external name `name`, or null.
-  const ir::Op *findLeaf(const std::string &name) const;
+  const ir::Op *findLeaf(const std::string &name) const override;
   /// True when `leafName` holds a value (set or initialized).
-  bool has(const std::string &leafName) const;
+  bool has(const std::string &leafName) const override;
   /// The value held for a leaf (asserts that it has one).
-  const DTensor &leafValue(const std::string &leafName) const;
+  DTensor leafValue(const std::string &leafName) const override;
 
   /// Initializes every param and state leaf from `seed`
   /// (runtime/Initializers.h), rounding to f32 as native code stores them;
   /// values set before are overwritten.
-  void initParams(uint64_t seed);
+  void initParams(uint64_t seed) override;
   /// Noise of the next run is drawn from (seed, noiseStream(call)); each
   /// run then advances the call counter by one.
-  void setNoiseSeed(uint64_t seed, uint64_t call = 0);
+  void setNoiseSeed(uint64_t seed, uint64_t call = 0) override;
   /// The call counter of the next run's noise.
   uint64_t noiseCall() const { return noiseCall_; }
 
   /// Names of input leaves that have no value yet, in graph order.
-  std::vector<std::string> missingInputs() const;
+  std::vector<std::string> missingInputs() const override;
 
   /// Evaluates the graph's top region. Throws RuntimeFault on a data error
   /// (an out-of-range indirect index), InternalError on a malformed graph
   /// or a missing input, param or state.
-  void run();
+  void run() override;
   /// Applies the graph's `updates` (state <- value) with the values of the
   /// last run, all at once.
-  void applyUpdates();
+  void applyUpdates() override;
 
   /// A value computed by the last run (for values inside recurrence bodies:
   /// as of the last step executed).
-  const DTensor &value(const ir::Value *v) const;
+  DTensor value(const ir::Value *v) const override;
+  const ir::Graph &graph() const override { return g_; }
   /// An output, the loss, a metric or a gradient by name; failing those, a
   /// value of the graph with that name.
   DTensor output(const std::string &name) const;

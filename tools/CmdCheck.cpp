@@ -7,7 +7,7 @@
 #include "frontend/OobCheck.h"
 #include "passes/Autodiff.h"
 #include "tools/Commands.h"
-#include "tools/Pipeline.h"
+#include "api/Pipeline.h"
 
 #include <nlohmann/json.hpp>
 
@@ -110,7 +110,7 @@ int runCheck(const CheckOptions &o) {
     // What backpropagation keeps from the forward pass (training: the
     // gradient with respect to the parameters).
     if (m.loss)
-      j["saved_bytes"] = passes::savedBytes(*buildGraph(m, GraphKind::Gradient, diags, {false, o.common.remat}));
+      j["saved_bytes"] = passes::savedBytes(*api::buildGraph(m, api::GraphKind::Gradient, diags, {false, o.common.remat}));
     else
       j["saved_bytes"] = 0;
     j["dims"] = ordered_json::object();

@@ -14,7 +14,9 @@
 #include "notation/GradEquations.h"
 #include "support/Assert.h"
 #include "tools/Commands.h"
-#include "tools/Pipeline.h"
+#include "api/Pipeline.h"
+#include "codegen/Jit.h"
+#include "codegen/MemoryPlan.h"
 
 #include <fstream>
 #include <iostream>
@@ -27,6 +29,7 @@ namespace {
 
 struct CompileOptions {
   CommonOptions common;
+  NativeOptions native;
   std::string emit = "ir";
   std::string out;
   bool trainMode = false;
@@ -84,16 +87,20 @@ int runCompile(const CompileOptions &o) {
     if (o.emit == "grad-eqs") // as training runs it: gradients of the parameters only
       return writeOut(
           notation::printGradEquations(
-              *buildGraph(*fr.model, GraphKind::Gradient, diags, {/*inputs=*/false, o.common.remat}), *fr.model, sm),
+              *api::buildGraph(*fr.model, api::GraphKind::Gradient, diags, {/*inputs=*/false, o.common.remat}), *fr.model, sm),
           o.out);
-    graph = buildGraph(*fr.model,
-                       o.emit == "grad" || o.graph == "grad" ? GraphKind::Gradient
-                       : o.trainMode    ? GraphKind::Train
-                                        : GraphKind::Eval,
+    graph = api::buildGraph(*fr.model,
+                       o.emit == "grad" || o.graph == "grad" ? api::GraphKind::Gradient
+                       : o.trainMode    ? api::GraphKind::Train
+                                        : api::GraphKind::Eval,
                        diags, {true, o.common.remat});
   }
   if (o.emit == "ir" || o.emit == "grad")
     return writeOut(ir::printGraph(*graph, &sm), o.out);
+  if (o.emit == "llvm" || o.emit == "asm") {
+    codegen::MemoryPlan plan(*graph);
+    return writeOut(codegen::emitText(*graph, plan, o.native.jit(), o.emit == "asm"), o.out);
+  }
   return writeOut(ir::writeDot(*graph), o.out);
 }
 
@@ -106,13 +113,16 @@ Command addCompile(CLI::App &app) {
   cmd->add_option("--emit", o->emit,
                   "ast: the syntax tree; ir: the forward graph; grad: forward and backward "
                   "graph; grad-eqs: the backward pass as equations in the model's notation; "
+                  "llvm: the optimized LLVM IR of the native code; asm: its assembly; "
                   "dot: Graphviz")
-      ->check(CLI::IsMember({"ast", "ir", "grad", "grad-eqs", "dot"}));
+      ->check(CLI::IsMember({"ast", "ir", "grad", "grad-eqs", "llvm", "asm", "dot"}));
   cmd->add_option("-o", o->out, "write to this file instead of standard output");
   cmd->add_flag("--train-mode", o->trainMode, "lower the training graph (training = 1)");
-  cmd->add_option("--graph", o->graph, "with --emit=dot: fwd (the forward graph) or grad "
-                                       "(forward and backward, coloured apart)")
+  cmd->add_option("--graph", o->graph,
+                  "with --emit=dot|llvm|asm: fwd (the forward graph) or grad (forward and "
+                  "backward; in DOT coloured apart)")
       ->check(CLI::IsMember({"fwd", "grad"}));
+  o->native.add(*cmd);
   return {cmd, [o] { return runCompile(*o); }};
 }
 

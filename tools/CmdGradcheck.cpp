@@ -7,18 +7,18 @@
 // range of the axes it indexes); noise is drawn once and held fixed.
 //
 //===----------------------------------------------------------------------===//
+#include "api/InputFill.h"
+#include "api/Pipeline.h"
 #include "runtime/Interpreter.h"
 #include "runtime/NpyIO.h"
 #include "runtime/Random.h"
 #include "tools/Commands.h"
 #include "tools/LeafArrays.h"
-#include "tools/Pipeline.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <functional>
-#include <set>
 #include <iostream>
 #include <memory>
 
@@ -34,51 +34,6 @@ struct GradcheckOptions {
   int samples = 20;
   double tol = 1e-5;
 };
-
-/// The size of the axes an int input indexes: the smallest axis any
-/// indirect read through it (or through a copy of it) addresses.
-int64_t indexRange(const ir::Graph &g, const ir::Value *input) {
-  int64_t best = 0;
-  std::set<const ir::Value *> aliases{input};
-  std::function<void(const ir::Region &)> visit = [&](const ir::Region &r) {
-    for (auto &op : r.ops) {
-      if ((op->kind == ir::OpKind::Remap && aliases.count(op->operand(0))))
-        aliases.insert(op->result());
-      if (op->kind == ir::OpKind::Remap || op->kind == ir::OpKind::ScatterAdd) {
-        const ir::IndexMap &m = op->maps[0];
-        for (size_t a = 0; a < m.size(); ++a) {
-          if (!m[a].isIndirect() || !aliases.count(op->operand(m[a].indirect)))
-            continue;
-          int64_t size = op->kind == ir::OpKind::Remap ? op->operand(0)->type.shape[a]
-                                                       : op->result()->type.shape[a];
-          int64_t n = size - m[a].pos.constant;
-          if (n > 0 && (best == 0 || n < best))
-            best = n;
-        }
-      }
-      if (op->body)
-        visit(*op->body);
-    }
-  };
-  visit(g.top);
-  return best > 0 ? best : 2;
-}
-
-/// Fills every leaf the user did not give: params from their initializers,
-/// f32 inputs normal(0, 1), int inputs uniform over their index range.
-void fillMissing(runtime::Interpreter &in, const ir::Graph &g, uint64_t seed) {
-  runtime::Random rng(seed, runtime::kInputStream);
-  for (auto &op : g.top.ops) {
-    if (op->kind != ir::OpKind::Input || in.has(op->name))
-      continue;
-    DTensor t = DTensor::zeros(op->result()->type);
-    bool isInt = op->result()->type.dtype == ir::DType::I32;
-    int64_t range = isInt ? indexRange(g, op->result()) : 0;
-    for (double &v : t.data)
-      v = isInt ? std::floor(rng.uniform() * static_cast<double>(range)) : rng.normal();
-    in.set(op->name, t);
-  }
-}
 
 double relErr(double a, double n) {
   return std::fabs(a - n) / std::max({std::fabs(a), std::fabs(n), 1e-6});
@@ -99,14 +54,14 @@ int runGradcheck(const GradcheckOptions &o) {
 }
 
 int checkGradients(const GradcheckOptions &o, DiagnosticEngine &diags, FrontendResult &fr) {
-  std::unique_ptr<ir::Graph> grad = buildGraph(*fr.model, GraphKind::Gradient, diags, {true, o.common.remat});
-  std::unique_ptr<ir::Graph> fwd = buildGraph(*fr.model, GraphKind::Train, diags);
+  std::unique_ptr<ir::Graph> grad = api::buildGraph(*fr.model, api::GraphKind::Gradient, diags, {true, o.common.remat});
+  std::unique_ptr<ir::Graph> fwd = api::buildGraph(*fr.model, api::GraphKind::Train, diags);
 
   runtime::Interpreter ig(*grad), iff(*fwd);
   ig.initParams(o.data.seed);
   ig.setNoiseSeed(o.data.seed);
   loadUserArrays(ig, *grad, o.data.params, o.data.inputsNpz, o.data.ins);
-  fillMissing(ig, *grad, o.data.seed);
+  api::fillMissingInputs(ig, o.data.seed);
   ig.run();
   // Hold every leaf fixed for the finite differences: the same params,
   // inputs and this run's noise.

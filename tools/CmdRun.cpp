@@ -1,19 +1,21 @@
 //===- tools/CmdRun.cpp - gradc run ---------------------------------------===//
 //
 // Runs the forward pass of a model on inputs from .npy/.npz files and writes
-// (or prints) its outputs and the minimized scalar. Until native code
-// exists, the reference interpreter runs it.
+// (or prints) its outputs and the minimized scalar: as native code, or with
+// --interp in the reference interpreter (double precision).
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/Lowering.h"
 #include "ir/Verifier.h"
 #include "runtime/HostArray.h"
+#include "codegen/NativeEngine.h"
 #include "runtime/Interpreter.h"
+#include "runtime/ThreadPool.h"
 #include "runtime/NpyIO.h"
 #include "support/Assert.h"
 #include "tools/Commands.h"
 #include "tools/LeafArrays.h"
-#include "tools/Pipeline.h"
+#include "api/Pipeline.h"
 
 #include <cmath>
 #include <filesystem>
@@ -32,6 +34,7 @@ using runtime::HostArray;
 struct RunOptions {
   CommonOptions common;
   DataOptions data;
+  NativeOptions native;
   std::string outDir;
   std::string saveParams;
   bool trainMode = false;
@@ -54,11 +57,19 @@ int runRun(const RunOptions &o) {
   DiagnosticEngine diags(sm, &std::cerr);
   FrontendResult fr = runFrontend(o.common.file, nullptr, o.common.frontend(), sm, diags);
   std::unique_ptr<ir::Graph> g =
-      buildGraph(*fr.model,
-                 o.backward ? GraphKind::Gradient : o.trainMode ? GraphKind::Train : GraphKind::Eval,
+      api::buildGraph(*fr.model,
+                 o.backward ? api::GraphKind::Gradient : o.trainMode ? api::GraphKind::Train : api::GraphKind::Eval,
                  diags, {true, o.common.remat});
 
-  runtime::Interpreter in(*g);
+  std::unique_ptr<runtime::ThreadPool> pool;
+  std::unique_ptr<runtime::Engine> engine;
+  if (o.interp) {
+    engine = std::make_unique<runtime::Interpreter>(*g);
+  } else {
+    pool = std::make_unique<runtime::ThreadPool>(o.native.threads);
+    engine = std::make_unique<codegen::NativeEngine>(*g, o.native.jit(), pool.get());
+  }
+  runtime::Engine &in = *engine;
   in.initParams(o.data.seed);
   in.setNoiseSeed(o.data.seed);
   loadUserArrays(in, *g, o.data.params, o.data.inputsNpz, o.data.ins);
@@ -131,7 +142,9 @@ Command addRun(CLI::App &app) {
   cmd->add_option("--out", o->outDir, "write DIR/NAME.npy for every output and the loss");
   cmd->add_option("--save-params", o->saveParams, "write the parameters used (.npz)");
   cmd->add_flag("--train-mode", o->trainMode, "run the training graph (training = 1)");
-  cmd->add_flag("--interp", o->interp, "run the reference interpreter (the default for now)");
+  cmd->add_flag("--interp", o->interp,
+                "run the reference interpreter (double precision) instead of native code");
+  o->native.add(*cmd);
   cmd->add_flag("--backward", o->backward,
                 "also compute gradients (training graph; writes DIR/grad/NAME.npy for every "
                 "parameter and f32 input)");

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "codegen/Jit.h"
 #include "frontend/CompileModel.h"
 
 #include <CLI/CLI.hpp>
@@ -37,6 +38,16 @@ struct DataOptions {
   std::string params;           ///< --params FILE.npz
   uint64_t seed = 0;
   void add(CLI::App &cmd);
+};
+
+/// How native code is compiled and run (`run`, `bench`, `compile --emit=llvm|asm`).
+struct NativeOptions {
+  int optLevel = 2;     ///< -O0..-O3
+  int threads = 0;      ///< --threads N (0: every core)
+  bool noCache = false; ///< --no-cache
+  std::string cacheDir; ///< --cache-dir DIR
+  void add(CLI::App &cmd);
+  codegen::JitOptions jit() const;
 };
 
 /// A registered subcommand: `run` is called when it was selected.

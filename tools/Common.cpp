@@ -22,6 +22,24 @@ void DataOptions::add(CLI::App &cmd) {
   cmd.add_option("--seed", seed, "seed for what is not given: parameters, noise (and inputs)");
 }
 
+void NativeOptions::add(CLI::App &cmd) {
+  cmd.add_option("-O", optLevel, "LLVM optimization level of native code (-O0..-O3)")
+      ->check(CLI::Range(0, 3));
+  cmd.add_option("--threads", threads, "threads for native code (default: every core)")
+      ->check(CLI::Range(1, 1024));
+  cmd.add_flag("--no-cache", noCache, "compile with LLVM even when a cached object exists");
+  cmd.add_option("--cache-dir", cacheDir,
+                 "where compiled code is cached (default $XDG_CACHE_HOME/gradc or ~/.cache/gradc)");
+}
+
+codegen::JitOptions NativeOptions::jit() const {
+  codegen::JitOptions j;
+  j.optLevel = optLevel;
+  j.cache = !noCache;
+  j.cacheDir = cacheDir;
+  return j;
+}
+
 FrontendOptions CommonOptions::frontend() const {
   FrontendOptions o;
   o.modelName = model;

@@ -108,7 +108,7 @@ HostArray toHost(const DTensor &t) {
 }
 
 
-void loadUserArrays(runtime::Interpreter &in, const ir::Graph &g, const std::string &params,
+void loadUserArrays(runtime::Engine &in, const ir::Graph &g, const std::string &params,
                     const std::string &inputsNpz, const std::vector<std::string> &ins) {
   if (!params.empty()) {
     std::string err;

@@ -3,7 +3,7 @@
 
 #include "ir/Graph.h"
 #include "runtime/HostArray.h"
-#include "runtime/Interpreter.h"
+#include "runtime/Engine.h"
 
 #include <string>
 #include <vector>
@@ -23,7 +23,7 @@ runtime::DTensor toLeafValue(const runtime::HostArray &a, const ir::Op &leaf,
 runtime::HostArray toHost(const runtime::DTensor &t);
 
 /// Loads --params (params and state), --inputs and --in arrays into `in`.
-void loadUserArrays(runtime::Interpreter &in, const ir::Graph &g, const std::string &params,
+void loadUserArrays(runtime::Engine &in, const ir::Graph &g, const std::string &params,
                     const std::string &inputsNpz, const std::vector<std::string> &ins);
 
 } // namespace gradc::tool

@@ -1,5 +1,5 @@
-//===- tools/Pipeline.cpp - From a resolved model to the graph a command runs -===//
-#include "tools/Pipeline.h"
+//===- api/Pipeline.cpp - From a resolved model to the graph a command runs -===//
+#include "api/Pipeline.h"
 
 #include "frontend/Lowering.h"
 #include "ir/Verifier.h"
@@ -12,7 +12,7 @@
 #include "support/Diagnostics.h"
 
 
-namespace gradc::tool {
+namespace gradc::api {
 
 static void verifyOrDie(const ir::Graph &g, const char *stage) {
   std::vector<std::string> problems = ir::verifyGraph(g);
@@ -56,4 +56,4 @@ std::unique_ptr<ir::Graph> buildGraph(const sema::Model &model, GraphKind kind,
   return g;
 }
 
-} // namespace gradc::tool
+} // namespace gradc::api

@@ -1,4 +1,4 @@
-//===- tools/Pipeline.h - From a resolved model to the graph a command runs -===//
+//===- api/Pipeline.h - From a resolved model to the graph a command runs -===//
 #pragma once
 
 #include "frontend/Model.h"
@@ -7,7 +7,7 @@
 
 #include <memory>
 
-namespace gradc::tool {
+namespace gradc::api {
 
 enum class GraphKind {
   Eval,     ///< the evaluation graph (training = 0)
@@ -28,4 +28,4 @@ struct BuildOptions {
 std::unique_ptr<ir::Graph> buildGraph(const sema::Model &model, GraphKind kind,
                                       DiagnosticEngine &diags, BuildOptions opts = {});
 
-} // namespace gradc::tool
+} // namespace gradc::api

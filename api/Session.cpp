@@ -1,0 +1,411 @@
+//===- api/Session.cpp - gradc's C++ API (include/gradc/gradc.h) ----------===//
+//
+// A Session keeps the master copy of every leaf value (parameters, state,
+// inputs, fixed noise) with a version number, and one engine per graph it
+// has run (native code, or the interpreter with Options::interpreter). Before
+// a pass, an engine receives only the leaves that changed since it last ran,
+// so that a loop of setInput() and backward() copies the inputs alone.
+//
+//===----------------------------------------------------------------------===//
+#include "gradc/gradc.h"
+
+#include "api/Pipeline.h"
+#include "codegen/NativeEngine.h"
+#include "frontend/CompileModel.h"
+#include "runtime/Initializers.h"
+#include "runtime/Interpreter.h"
+#include "runtime/NpyIO.h"
+#include "runtime/ThreadPool.h"
+#include "support/Assert.h"
+
+#include <cstring>
+#include <map>
+#include <sstream>
+
+namespace gradc {
+
+//===----------------------------------------------------------------------===//
+// Tensor
+//===----------------------------------------------------------------------===//
+
+int64_t Tensor::size() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+Tensor Tensor::floats(std::vector<int64_t> shape, std::vector<float> values) {
+  Tensor t;
+  t.shape = std::move(shape);
+  t.f32 = std::move(values);
+  if (static_cast<int64_t>(t.f32.size()) != t.size())
+    throw Error("Tensor::floats: " + std::to_string(t.f32.size()) + " values for " +
+                std::to_string(t.size()) + " elements");
+  return t;
+}
+
+Tensor Tensor::ints(std::vector<int64_t> shape, std::vector<int32_t> values) {
+  Tensor t;
+  t.dtype = DType::I32;
+  t.shape = std::move(shape);
+  t.i32 = std::move(values);
+  if (static_cast<int64_t>(t.i32.size()) != t.size())
+    throw Error("Tensor::ints: " + std::to_string(t.i32.size()) + " values for " +
+                std::to_string(t.size()) + " elements");
+  return t;
+}
+
+namespace {
+
+std::string shapeStr(const std::vector<int64_t> &s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i)
+    r += (i ? "," : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+Tensor toTensor(const runtime::DTensor &d) {
+  Tensor t;
+  t.shape = d.type.shape;
+  if (d.type.dtype == ir::DType::I32) {
+    t.dtype = DType::I32;
+    for (double v : d.data)
+      t.i32.push_back(static_cast<int32_t>(v));
+  } else {
+    for (double v : d.data)
+      t.f32.push_back(static_cast<float>(v));
+  }
+  return t;
+}
+
+TensorInfo infoOf(const std::string &name, const ir::TensorType &t) {
+  return {name, t.dtype == ir::DType::I32 ? DType::I32 : DType::F32, t.shape};
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Model
+//===----------------------------------------------------------------------===//
+
+struct Model::Impl {
+  Options opts;
+  SourceManager sm;
+  std::ostringstream diagText;
+  DiagnosticEngine diags{sm, &diagText};
+  FrontendResult fr;
+  std::unique_ptr<ir::Graph> eval, grad;
+
+  /// Runs `f`, turning reported errors into gradc::Error with their text.
+  template <class F> auto guarded(F f) -> decltype(f()) {
+    try {
+      return f();
+    } catch (const UserError &) {
+      throw Error(diagText.str());
+    } catch (const sema::UsageError &e) {
+      throw Error(e.what());
+    }
+  }
+
+  const ir::Graph &graph(bool gradient) {
+    std::unique_ptr<ir::Graph> &g = gradient ? grad : eval;
+    if (!g)
+      g = guarded([&] {
+        api::BuildOptions bo;
+        bo.remat = opts.remat;
+        return api::buildGraph(*fr.model, gradient ? api::GraphKind::Gradient : api::GraphKind::Eval,
+                               diags, bo);
+      });
+    return *g;
+  }
+};
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+static std::shared_ptr<Model> load(const std::string &path, const std::string *text,
+                                   const Options &opts) {
+  auto impl = std::make_unique<Model::Impl>();
+  impl->opts = opts;
+  FrontendOptions fo;
+  fo.modelName = opts.model;
+  for (auto &[name, v] : opts.dims)
+    fo.dims[name] = v;
+  Model::Impl &m = *impl;
+  m.fr = m.guarded([&] { return runFrontend(path, text, fo, m.sm, m.diags); });
+  struct Access : Model {
+    explicit Access(std::unique_ptr<Impl> i) : Model(std::move(i)) {}
+  };
+  return std::make_shared<Access>(std::move(impl));
+}
+
+std::shared_ptr<Model> Model::fromFile(const std::string &path, const Options &opts) {
+  return load(path, nullptr, opts);
+}
+
+std::shared_ptr<Model> Model::fromString(const std::string &source, const Options &opts,
+                                         const std::string &name) {
+  return load(name, &source, opts);
+}
+
+const std::string &Model::name() const { return impl_->fr.model->name; }
+bool Model::hasLoss() const { return impl_->fr.model->loss.has_value(); }
+std::string Model::lossName() const { return hasLoss() ? impl_->fr.model->loss->name : ""; }
+const Options &Model::options() const { return impl_->opts; }
+
+std::vector<TensorInfo> Model::inputs() const {
+  std::vector<TensorInfo> r;
+  for (const ir::Op *op : impl_->graph(false).leaves(ir::OpKind::Input))
+    r.push_back(infoOf(op->name, op->result()->type));
+  return r;
+}
+
+std::vector<TensorInfo> Model::params() const {
+  std::vector<TensorInfo> r;
+  for (ir::OpKind k : {ir::OpKind::Param, ir::OpKind::State})
+    for (const ir::Op *op : impl_->graph(false).leaves(k))
+      r.push_back(infoOf(op->name, op->result()->type));
+  return r;
+}
+
+std::vector<TensorInfo> Model::outputs() const {
+  const ir::Graph &g = impl_->graph(false);
+  std::vector<TensorInfo> r;
+  for (auto &o : g.outputs)
+    r.push_back(infoOf(o.name, o.value->type));
+  if (g.loss.value)
+    r.push_back(infoOf(g.loss.name, g.loss.value->type));
+  for (auto &m : g.metrics)
+    r.push_back(infoOf(m.name, m.value->type));
+  return r;
+}
+
+//===----------------------------------------------------------------------===//
+// Session
+//===----------------------------------------------------------------------===//
+
+struct Session::Impl {
+  std::shared_ptr<Model> model;
+  uint64_t seed = 0;
+  std::unique_ptr<runtime::ThreadPool> pool;
+  struct Leaf {
+    runtime::DTensor value;
+    uint64_t version = 0;
+  };
+  std::map<std::string, Leaf> leaves;
+  uint64_t clock = 0;
+  struct Run {
+    std::unique_ptr<runtime::Engine> engine;
+    std::map<std::string, uint64_t> seen; ///< leaf versions it holds
+  };
+  Run runs[2]; ///< [0] evaluation graph, [1] gradient graph
+  int last = -1;
+
+  Model::Impl &m() { return model->impl(); }
+
+  Run &runFor(bool gradient) {
+    Run &r = runs[gradient];
+    if (!r.engine) {
+      const ir::Graph &g = m().graph(gradient);
+      const Options &o = m().opts;
+      if (o.interpreter) {
+        r.engine = std::make_unique<runtime::Interpreter>(g);
+      } else {
+        if (!pool)
+          pool = std::make_unique<runtime::ThreadPool>(o.threads);
+        codegen::JitOptions jo;
+        jo.optLevel = o.optLevel;
+        jo.cache = o.cache;
+        jo.cacheDir = o.cacheDir;
+        r.engine = std::make_unique<codegen::NativeEngine>(g, jo, pool.get());
+      }
+      r.engine->setNoiseSeed(seed);
+    }
+    return r;
+  }
+
+  void pass(bool gradient) {
+    Run &r = runFor(gradient);
+    for (auto &[name, leaf] : leaves) {
+      if (!r.engine->findLeaf(name))
+        continue;
+      auto it = r.seen.find(name);
+      if (it != r.seen.end() && it->second == leaf.version)
+        continue;
+      r.engine->set(name, leaf.value);
+      r.seen[name] = leaf.version;
+    }
+    if (auto missing = r.engine->missingInputs(); !missing.empty())
+      throw Error("input '" + missing[0] + "' has no value (Session::setInput)");
+    try {
+      r.engine->run();
+    } catch (const runtime::RuntimeFault &f) {
+      std::ostringstream os;
+      DiagnosticEngine d(m().sm, &os);
+      d.error(f.loc, f.what());
+      throw Error(os.str());
+    }
+    last = gradient;
+  }
+
+  const ir::Op &leafOp(const std::string &name, const char *what) {
+    for (bool gradient : {false, true}) {
+      if (gradient && !model->hasLoss())
+        break;
+      for (auto &op : m().graph(gradient).top.ops)
+        if (opClassOf(op->kind) == ir::OpClass::Leaf && op->kind != ir::OpKind::Constant &&
+            op->kind != ir::OpKind::Iota && op->name == name)
+          return *op;
+    }
+    throw Error(std::string("the model has no ") + what + " named '" + name + "'");
+  }
+
+  void setLeaf(const std::string &name, const Tensor &t, const ir::Op &op) {
+    const ir::TensorType &type = op.result()->type;
+    bool isInt = type.dtype == ir::DType::I32;
+    if (t.shape != type.shape || (t.dtype == DType::I32) != isInt)
+      throw Error("'" + name + "' is " + ir::dtypeName(type.dtype) + shapeStr(type.shape) +
+                  ", not " + (t.dtype == DType::I32 ? "i32" : "f32") + shapeStr(t.shape));
+    if (static_cast<int64_t>(isInt ? t.i32.size() : t.f32.size()) != t.size())
+      throw Error("'" + name + "': the tensor's data does not fill its shape");
+    runtime::DTensor d = runtime::DTensor::zeros(type);
+    for (size_t i = 0; i < d.data.size(); ++i)
+      d.data[i] = isInt ? t.i32[i] : t.f32[i];
+    leaves[name] = {std::move(d), ++clock};
+  }
+};
+
+Session::Session(std::shared_ptr<Model> model, uint64_t seed) : impl_(std::make_unique<Impl>()) {
+  impl_->model = std::move(model);
+  impl_->seed = seed;
+  const ir::Graph &g = impl_->m().graph(false);
+  runtime::initializeLeaves(g, seed, [&](const ir::Op &leaf, std::vector<double> values) {
+    runtime::DTensor d{leaf.result()->type, std::move(values)};
+    for (double &v : d.data) // stored as float32, as native code holds them
+      v = static_cast<double>(static_cast<float>(v));
+    impl_->leaves[leaf.name] = {std::move(d), ++impl_->clock};
+  });
+}
+
+Session::~Session() = default;
+
+void Session::setInput(const std::string &name, const Tensor &value) {
+  const ir::Op &op = impl_->leafOp(name, "input or noise");
+  if (op.kind != ir::OpKind::Input && op.kind != ir::OpKind::Noise)
+    throw Error("'" + name + "' is not an input (use setParam for parameters)");
+  impl_->setLeaf(name, value, op);
+}
+
+void Session::forward() { impl_->pass(false); }
+
+void Session::backward() {
+  if (!impl_->model->hasLoss())
+    throw Error("model '" + impl_->model->name() +
+                "' minimizes nothing: add 'minimize NAME' to take gradients");
+  impl_->pass(true);
+}
+
+Tensor Session::output(const std::string &name) const {
+  if (impl_->last < 0)
+    throw Error("no pass has run yet (call forward() or backward())");
+  Impl::Run &r = impl_->runs[impl_->last];
+  const ir::Graph &g = r.engine->graph();
+  auto named = [&](const ir::NamedValue &nv) { return nv.value && nv.name == name; };
+  if (named(g.loss))
+    return toTensor(r.engine->value(g.loss.value));
+  for (auto *list : {&g.outputs, &g.metrics})
+    for (auto &nv : *list)
+      if (named(nv))
+        return toTensor(r.engine->value(nv.value));
+  throw Error("the model has no output, minimized scalar or metric named '" + name + "'");
+}
+
+Tensor Session::gradient(const std::string &name) const {
+  if (impl_->last != 1)
+    throw Error("no backward() has run yet");
+  const runtime::Engine &e = *impl_->runs[1].engine;
+  for (auto &gr : e.graph().gradients)
+    if (gr.name == "grad." + name)
+      return toTensor(e.value(gr.value));
+  throw Error("no gradient for '" + name + "': not a parameter or f32 input");
+}
+
+std::vector<std::string> Session::paramNames() const {
+  std::vector<std::string> r;
+  for (auto &info : impl_->model->params())
+    r.push_back(info.name);
+  return r;
+}
+
+Tensor Session::param(const std::string &name) const {
+  const ir::Op &op = impl_->leafOp(name, "parameter or state");
+  if (op.kind != ir::OpKind::Param && op.kind != ir::OpKind::State)
+    throw Error("'" + name + "' is not a parameter or state");
+  return toTensor(impl_->leaves.at(name).value);
+}
+
+void Session::setParam(const std::string &name, const Tensor &value) {
+  const ir::Op &op = impl_->leafOp(name, "parameter or state");
+  if (op.kind != ir::OpKind::Param && op.kind != ir::OpKind::State)
+    throw Error("'" + name + "' is not a parameter or state");
+  impl_->setLeaf(name, value, op);
+}
+
+void Session::saveParams(const std::string &path) const {
+  std::vector<std::pair<std::string, runtime::HostArray>> arrays;
+  for (const std::string &name : paramNames()) {
+    const runtime::DTensor &d = impl_->leaves.at(name).value;
+    runtime::HostArray a;
+    a.shape = d.type.shape;
+    if (d.type.dtype == ir::DType::I32) {
+      a.type = runtime::ElemType::I32;
+      a.bytes.resize(d.data.size() * 4);
+      auto *p = reinterpret_cast<int32_t *>(a.bytes.data());
+      for (size_t i = 0; i < d.data.size(); ++i)
+        p[i] = static_cast<int32_t>(d.data[i]);
+    } else {
+      a.type = runtime::ElemType::F32;
+      a.bytes.resize(d.data.size() * 4);
+      auto *p = reinterpret_cast<float *>(a.bytes.data());
+      for (size_t i = 0; i < d.data.size(); ++i)
+        p[i] = static_cast<float>(d.data[i]);
+    }
+    arrays.emplace_back(name, std::move(a));
+  }
+  std::string err;
+  if (!runtime::writeNpz(path, arrays, err))
+    throw Error(err);
+}
+
+void Session::loadParams(const std::string &path) {
+  std::string err;
+  std::optional<runtime::NamedArrays> arrays = runtime::readNpz(path, err);
+  if (!arrays)
+    throw Error(err);
+  for (auto &[name, a] : *arrays) {
+    const ir::Op &op = impl_->leafOp(name, "parameter or state");
+    if (op.kind != ir::OpKind::Param && op.kind != ir::OpKind::State)
+      throw Error(path + ": '" + name + "' is not a parameter or state of the model");
+    Tensor t;
+    t.shape = a.shape;
+    if (a.type == runtime::ElemType::F32) {
+      t.f32.resize(a.bytes.size() / 4);
+      std::memcpy(t.f32.data(), a.bytes.data(), a.bytes.size());
+    } else if (a.type == runtime::ElemType::I32) {
+      t.dtype = DType::I32;
+      t.i32.resize(a.bytes.size() / 4);
+      std::memcpy(t.i32.data(), a.bytes.data(), a.bytes.size());
+    } else {
+      throw Error(path + ": '" + name + "' is " + runtime::elemTypeName(a.type) +
+                  "; parameters are stored as f32 (or i32)");
+    }
+    try {
+      impl_->setLeaf(name, t, op);
+    } catch (const Error &e) {
+      throw Error(path + ": " + e.what());
+    }
+  }
+}
+
+} // namespace gradc

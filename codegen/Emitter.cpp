@@ -1,0 +1,284 @@
+//===- codegen/Emitter.cpp - Module, entries, kernels and recurrences -----===//
+#include "codegen/Emitter.h"
+
+#include "codegen/KernelAbi.h"
+#include "support/Assert.h"
+
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <algorithm>
+
+namespace gradc::codegen {
+
+using ir::OpClass;
+using ir::OpKind;
+
+Emitter::Emitter(llvm::LLVMContext &ctx, const ir::Graph &g, const MemoryPlan &plan,
+                 EmitOptions opts)
+    : ctx_(ctx), g_(g), plan_(plan), opts_(opts) {}
+
+std::string Emitter::kernelName(const ir::Op &op) const {
+  // The equation's value and where it is written: "h@lstm.grad:30",
+  // "grad.W@mlp.grad:12", "bwd.%57@..." for an unnamed temporary.
+  std::string value = op.results.empty() ? std::string(op.mnemonic()) : op.result()->name;
+  std::string where;
+  if (op.loc.valid())
+    where = "@" + std::to_string(op.loc.line) + ":" + std::to_string(op.loc.col);
+  return (op.backward ? "bwd." : "") + value + where;
+}
+
+std::unique_ptr<llvm::Module> Emitter::emit(const std::string &moduleName) {
+  mod_ = std::make_unique<llvm::Module>(moduleName, ctx_);
+  b_ = std::make_unique<llvm::IRBuilder<>>(ctx_);
+  // contract: a*b+c may become one fused multiply-add (as in PyTorch's
+  // kernels); nothing else is relaxed, so NaN and infinity behave as in C.
+  llvm::FastMathFlags fmf;
+  fmf.setAllowContract(true);
+  b_->setFastMathFlags(fmf);
+  ctxTy_ = llvm::StructType::create(ctx_, {ptr(), ptr(), ptr(), ptr(), i32()}, "gradc.ctx");
+
+  // Step variables: one slot in KernelContext::steps per recurrence.
+  int n = 0;
+  std::function<void(const ir::Region &)> number = [&](const ir::Region &r) {
+    for (auto &op : r.ops)
+      if (op->kind == OpKind::Recurrence) {
+        steps_[op->body->args[0]] = {op.get(), n++};
+        number(*op->body);
+      }
+  };
+  number(g_.top);
+
+  for (bool backward : {false, true}) {
+    auto *fty = llvm::FunctionType::get(b_->getVoidTy(), {ptr()}, false);
+    entry_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage,
+                                    backward ? kBackwardEntry : kForwardEntry, *mod_);
+    entryCtx_ = entry_->getArg(0);
+    entryCtx_->setName("ctx");
+    auto *start = llvm::BasicBlock::Create(ctx_, "entry", entry_);
+    exitBlock_ = llvm::BasicBlock::Create(ctx_, "exit", entry_);
+    b_->SetInsertPoint(start);
+    emitRegion(g_.top, backward, true);
+    b_->CreateBr(exitBlock_);
+    b_->SetInsertPoint(exitBlock_);
+    b_->CreateRetVoid();
+  }
+  std::string err;
+  llvm::raw_string_ostream os(err);
+  GRADC_ASSERT(!llvm::verifyModule(*mod_, &os), "generated LLVM IR is malformed: " + os.str());
+  return std::move(mod_);
+}
+
+void Emitter::emitRegion(const ir::Region &r, bool backward, bool filter) {
+  for (auto &op : r.ops)
+    if (!filter || op->backward == backward)
+      emitOp(*op);
+}
+
+void Emitter::emitOp(const ir::Op &op) {
+  switch (op.opClass()) {
+  case OpClass::Leaf:
+    if (op.kind == OpKind::Constant || op.kind == OpKind::Iota) {
+      if (plan_.slot(op.result()).kind == Slot::Arena)
+        callKernel(kernelFor(op, [&] { emitFill(op); }), op.result()->type.numElements(),
+                   op.result()->type.numElements(), true, false);
+    }
+    return; // inputs, params, state and noise are the session's
+  case OpClass::Recurrence:
+    emitRecurrence(op);
+    return;
+  case OpClass::Yield:
+    callKernel(kernelFor(op, [&] { emitYield(op); }), 1, 1, false, false);
+    return;
+  default:
+    break;
+  }
+  const ir::TensorType &t = op.result()->type;
+  if (t.numElements() == 0)
+    return;
+  int64_t outer = t.rank() > 0 ? t.shape[0] : 1;
+  bool parallel = true, mayFault = false;
+  for (const ir::IndexMap &m : op.maps)
+    for (const ir::AxisIndex &ax : m)
+      mayFault = mayFault || ax.isIndirect();
+  std::function<void()> body;
+  switch (op.opClass()) {
+  case OpClass::Unary:
+  case OpClass::Binary:
+  case OpClass::Ternary: // one flat loop over the elements
+    body = [&] { emitElementwise(op); };
+    outer = t.numElements();
+    break;
+  case OpClass::Remap:
+    body = [&] { emitRemap(op); };
+    break;
+  case OpClass::Scatter: // writes may meet: one thread
+    body = [&] { emitScatterAdd(op); };
+    parallel = false;
+    outer = 1;
+    break;
+  case OpClass::Contract:
+    body = [&] { emitContract(op); };
+    if (!op.outMap.empty() || isGemm(op)) { // one call; the GEMM kernel has its own threads
+      parallel = false;
+      outer = 1;
+    }
+    break;
+  case OpClass::Reduce:
+    body = [&] { emitReduce(op); };
+    break;
+  case OpClass::Normalize: { // split over the first axis that is not normalized
+    body = [&] { emitNormalize(op); };
+    outer = 1;
+    for (int a = 0; a < t.rank(); ++a)
+      if (std::find(op.axes.begin(), op.axes.end(), a) == op.axes.end()) {
+        outer = t.shape[a];
+        break;
+      }
+    break;
+  }
+  default:
+    GRADC_UNREACHABLE(std::string("no native code for ") + op.mnemonic());
+  }
+  int64_t work = t.numElements();
+  if (op.kind == OpKind::Contract)
+    for (int64_t r : op.reductionSizes)
+      work *= r;
+  if (op.opClass() == OpClass::Reduce || op.opClass() == OpClass::Normalize)
+    work = op.operand(0)->type.numElements();
+  callKernel(kernelFor(op, body), outer, work, parallel, mayFault);
+}
+
+llvm::Function *Emitter::kernelFor(const ir::Op &op, const std::function<void()> &body) {
+  auto *fty = llvm::FunctionType::get(b_->getVoidTy(), {ptr(), i64(), i64()}, false);
+  auto *fn = llvm::Function::Create(fty, llvm::Function::InternalLinkage, kernelName(op), *mod_);
+  fn->addFnAttr(llvm::Attribute::NoUnwind);
+  fn->addFnAttr(llvm::Attribute::NoInline); // one function per equation, visible in profiles
+  auto saved = b_->saveIP();
+  KernelState savedState = std::move(ks_);
+  ks_ = KernelState{};
+  ks_.fn = fn;
+  ks_.ctx = fn->getArg(0);
+  ks_.begin = fn->getArg(1);
+  ks_.end = fn->getArg(2);
+  ks_.ctx->setName("ctx");
+  ks_.begin->setName("begin");
+  ks_.end->setName("end");
+  ks_.id = static_cast<int>(kernels_.size());
+  kernels_.push_back({fn->getName().str(), op.loc, ""});
+  auto *entry = llvm::BasicBlock::Create(ctx_, "entry", fn);
+  b_->SetInsertPoint(entry);
+  ks_.fault = b_->CreateAlloca(b_->getInt1Ty(), nullptr, "fault");
+  b_->CreateStore(b_->getFalse(), ks_.fault);
+  body();
+  // Report a fault once, after the loops, so that they stay branch-free.
+  auto *report = llvm::BasicBlock::Create(ctx_, "report", fn);
+  auto *done = llvm::BasicBlock::Create(ctx_, "done", fn);
+  b_->CreateCondBr(b_->CreateLoad(b_->getInt1Ty(), ks_.fault), report, done);
+  b_->SetInsertPoint(report);
+  llvm::FunctionCallee faultFn = mod_->getOrInsertFunction("gradc_rt_fault", b_->getVoidTy(), ptr(), i32());
+  b_->CreateCall(faultFn, {ks_.ctx, b_->getInt32(static_cast<uint32_t>(ks_.id))});
+  b_->CreateBr(done);
+  b_->SetInsertPoint(done);
+  b_->CreateRetVoid();
+  ks_ = std::move(savedState);
+  b_->restoreIP(saved);
+  return fn;
+}
+
+void Emitter::callKernel(llvm::Function *k, int64_t outerExtent, int64_t elements, bool parallel,
+                         bool mayFault) {
+  llvm::Value *ctx = entryCtx_;
+  if (parallel && elements >= opts_.parallelMinElements && outerExtent > 1) {
+    int64_t perIter = std::max<int64_t>(1, elements / outerExtent);
+    int64_t grain = std::max<int64_t>(1, opts_.parallelMinElements / 2 / perIter);
+    llvm::Value *pool = b_->CreateLoad(ptr(), b_->CreateStructGEP(ctxTy_, ctx, 3), "pool");
+    llvm::FunctionCallee pf = mod_->getOrInsertFunction("gradc_rt_parallel_for", b_->getVoidTy(), ptr(), ptr(),
+                                         ptr(), i64(), i64());
+    b_->CreateCall(pf, {pool, k, ctx, c64(outerExtent), c64(grain)});
+  } else {
+    b_->CreateCall(k, {ctx, c64(0), c64(outerExtent)});
+  }
+  if (!mayFault)
+    return;
+  llvm::Value *f = b_->CreateLoad(i32(), b_->CreateStructGEP(ctxTy_, ctx, 4), "fault");
+  auto *cont = llvm::BasicBlock::Create(ctx_, "ok", entry_);
+  b_->CreateCondBr(b_->CreateICmpNE(f, b_->getInt32(0)), exitBlock_, cont);
+  b_->SetInsertPoint(cont);
+}
+
+void Emitter::copyInto(const ir::Value *dst, const ir::Value *src) {
+  // In the entry function: the arena and leaf pointers come from its ctx.
+  KernelState savedState = std::move(ks_);
+  ks_ = KernelState{};
+  ks_.ctx = entryCtx_;
+  int64_t n = dst->type.numElements();
+  const Slot &s = plan_.slot(src);
+  if (s.kind == Slot::Inline) {
+    llvm::Value *d = base(dst);
+    llvm::Value *v = llvm::ConstantFP::get(f32(), s.value);
+    loop(c64(0), c64(n), [&](llvm::Value *i) {
+      b_->CreateStore(v, b_->CreateGEP(f32(), d, i));
+    });
+  } else {
+    b_->CreateMemCpy(base(dst), llvm::MaybeAlign(4), base(src), llvm::MaybeAlign(4),
+                     c64(n * MemoryPlan::elementBytes(dst->type)));
+  }
+  ks_ = std::move(savedState);
+}
+
+void Emitter::emitRecurrence(const ir::Op &op) {
+  for (size_t i = 0; i < op.operands.size(); ++i)
+    copyInto(op.result(static_cast<int>(i)), op.operand(i));
+  int idx = steps_.at(op.body->args[0]).second;
+  loop(c64(0), c64(op.steps), [&](llvm::Value *s) {
+    llvm::Value *t = op.reverse ? b_->CreateSub(c64(op.steps - 1), s) : s;
+    llvm::Value *steps = b_->CreateLoad(ptr(), b_->CreateStructGEP(ctxTy_, entryCtx_, 2));
+    b_->CreateStore(t, b_->CreateGEP(i64(), steps, c64(idx)));
+    emitRegion(*op.body, false, false);
+  }, "step");
+}
+
+void Emitter::emitYield(const ir::Op &op) {
+  const ir::Region &body = *op.parent;
+  const ir::Op &rec = *body.parentOp;
+  llvm::Value *t = stepValue(body.args[0]);
+  // An operand that is a carried tensor of this body stands for its value
+  // at the start of the step: read it before anything is written.
+  for (size_t j = 0; j < op.operands.size(); ++j) {
+    const ir::Value *v = op.operand(j);
+    GRADC_ASSERT(!(v->owner == &body && v->index > 0),
+                 "a yield of a carried tensor as it is (native code writes in place)");
+  }
+  for (size_t j = 0; j < op.operands.size(); ++j) {
+    const ir::YieldInfo &info = op.yields[j];
+    const ir::Value *src = op.operand(j);
+    const ir::Value *dst = body.args[info.carried + 1];
+    const std::vector<int64_t> &shape = dst->type.shape;
+    if (info.whole) {
+      int64_t n = dst->type.numElements();
+      loop(c64(0), c64(n), [&](llvm::Value *i) {
+        llvm::Value *x = loadF32(src, src->type.rank() == 0 ? c64(0) : i);
+        if (info.accumulate)
+          x = b_->CreateFAdd(loadF32(dst, i), x);
+        storeF32(dst, i, x);
+      });
+      continue;
+    }
+    const ir::CarriedInfo &ci = rec.carried[info.carried];
+    llvm::Value *pos = b_->CreateAdd(t, c64(ci.offset + info.delta));
+    std::vector<int64_t> sliceShape = shape;
+    sliceShape.erase(sliceShape.begin() + ci.axis);
+    loopNest(sliceShape, false, [&](const Loops &idx) {
+      Loops full(idx.begin(), idx.end());
+      full.insert(full.begin() + ci.axis, pos);
+      llvm::Value *o = linear(shape, full);
+      llvm::Value *x = loadF32(src, src->type.rank() == 0 ? c64(0) : linear(sliceShape, idx));
+      if (info.accumulate)
+        x = b_->CreateFAdd(loadF32(dst, o), x);
+      storeF32(dst, o, x);
+    });
+  }
+}
+
+} // namespace gradc::codegen

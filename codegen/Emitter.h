@@ -1,0 +1,170 @@
+//===- codegen/Emitter.h - Lowering a graph's kernels to LLVM IR ----------===//
+//
+// One LLVM module per graph. Each kernel (today one IR op; the fusion passes
+// will hand over groups of ops through the same KernelPlan) becomes one
+// function named after the equation it computes, running the iterations
+// [begin, end) of its outermost loop; the entry functions call the kernels
+// in order, through the thread pool where the loop is worth splitting, and
+// run recurrences as plain loops over their steps (never unrolled, so code
+// size does not grow with the sequence length).
+//
+// The emitter is split by concern: this header and Emitter.cpp (module,
+// context, entries, recurrences), EmitLoops.cpp (loop nests and index-map
+// addressing), EmitElementwise.cpp, EmitMaps.cpp (remap, scatter_add,
+// contract), EmitGemm.cpp (contractions shaped like matrix products) and
+// EmitReduce.cpp (reductions and normalizations).
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "codegen/MemoryPlan.h"
+#include "ir/Graph.h"
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gradc::codegen {
+
+/// What a kernel did, for messages at run time.
+struct KernelInfo {
+  std::string name; ///< the LLVM function's name
+  SourceLoc loc;    ///< the equation
+  std::string what; ///< for a fault: "an index read from 'tok' is out of range ..."
+};
+
+struct EmitOptions {
+  /// Contractions with at least this many multiply-adds (M·N·K) go to the
+  /// GEMM kernel when shaped like a matrix product.
+  int64_t gemmMinFlops = 4096;
+  /// Loops with fewer elements than this run on the calling thread.
+  int64_t parallelMinElements = 16384;
+};
+
+/// Builds the module for `g`; see the file comment.
+class Emitter {
+public:
+  Emitter(llvm::LLVMContext &ctx, const ir::Graph &g, const MemoryPlan &plan, EmitOptions opts);
+  /// Emits every kernel and the entry functions gradc_forward (the ops not
+  /// produced by autodiff) and gradc_backward (the rest; empty without a
+  /// backward pass).
+  std::unique_ptr<llvm::Module> emit(const std::string &moduleName);
+  const std::vector<KernelInfo> &kernels() const { return kernels_; }
+
+  // --- Shared by the Emit*.cpp files -------------------------------------
+  using Loops = std::vector<llvm::Value *>;
+
+  /// The state of the kernel being emitted.
+  struct KernelState {
+    llvm::Function *fn = nullptr;
+    llvm::Value *ctx = nullptr, *begin = nullptr, *end = nullptr;
+    int id = 0;
+    llvm::Value *fault = nullptr; ///< an i1 alloca, set where an index is out of range
+    std::map<const ir::Value *, llvm::Value *> bases; ///< base pointers loaded once
+  };
+
+  llvm::IRBuilder<> &b() { return *b_; }
+  llvm::LLVMContext &llvmContext() { return ctx_; }
+  llvm::Module &module() { return *mod_; }
+  const MemoryPlan &plan() const { return plan_; }
+  const EmitOptions &options() const { return opts_; }
+  KernelState &kernel() { return ks_; }
+  llvm::Type *f32() { return b_->getFloatTy(); }
+  llvm::Type *i32() { return b_->getInt32Ty(); }
+  llvm::Type *i64() { return b_->getInt64Ty(); }
+  llvm::Type *ptr() { return b_->getPtrTy(); }
+  llvm::Value *c64(int64_t v) { return b_->getInt64(static_cast<uint64_t>(v)); }
+
+  /// Emits `for (i = lo; i < hi; ++i) body(i)`; the builder ends after it.
+  void loop(llvm::Value *lo, llvm::Value *hi, const std::function<void(llvm::Value *)> &body,
+            const std::string &name = "i");
+  /// Nested loops over `extents` (outermost first); the outermost runs over
+  /// [kernel begin, kernel end) when `split`, else over its whole extent.
+  void loopNest(const std::vector<int64_t> &extents, bool split,
+                const std::function<void(const Loops &)> &body);
+  /// Row-major linear index of `idx` in `shape`.
+  llvm::Value *linear(const std::vector<int64_t> &shape, const Loops &idx);
+
+  /// The base pointer of a value's storage (loaded once per kernel).
+  llvm::Value *base(const ir::Value *v);
+  /// The current value of step variable `step` (a recurrence body's arg 0).
+  llvm::Value *stepValue(const ir::Value *step);
+  /// Element `offset` of `v` as f32 (ints converted); an inline constant is
+  /// returned directly.
+  llvm::Value *loadF32(const ir::Value *v, llvm::Value *offset);
+  /// Element `offset` of an i32 tensor as i64.
+  llvm::Value *loadIndex(const ir::Value *v, llvm::Value *offset);
+  /// Stores an f32 value into `v` (converting for an i32 tensor).
+  void storeF32(const ir::Value *v, llvm::Value *offset, llvm::Value *x);
+
+  /// Where an op's loop point lands in a tensor read (or written) through
+  /// `map`: the linear offset, and whether it is inside the tensor (null
+  /// when it provably always is). An indirect position out of range sets
+  /// the kernel's fault flag and reads element 0 instead.
+  struct Access {
+    llvm::Value *offset = nullptr;
+    llvm::Value *inBounds = nullptr;
+  };
+  Access access(const ir::Op &op, const ir::IndexMap &map, const std::vector<int64_t> &shape,
+                const Loops &loops, const std::vector<int64_t> &loopExtents);
+  /// Reads operand `k` of `op` through `map`: 0 where out of bounds.
+  llvm::Value *readThrough(const ir::Op &op, int k, const ir::IndexMap &map, const Loops &loops,
+                           const std::vector<int64_t> &loopExtents);
+
+  /// The least and greatest value of `a` over the op's loops and steps.
+  std::pair<int64_t, int64_t> range(const ir::Op &op, const ir::Affine &a,
+                                    const std::vector<int64_t> &loopExtents) const;
+
+  // Kernel bodies, one per op class.
+  void emitElementwise(const ir::Op &op);
+  void emitFill(const ir::Op &op);
+  void emitRemap(const ir::Op &op);
+  void emitScatterAdd(const ir::Op &op);
+  void emitContract(const ir::Op &op);
+  /// True when `op` is a contraction shaped like a (batched) matrix product
+  /// and large enough to go to the GEMM kernel.
+  bool isGemm(const ir::Op &op) const;
+  /// Emits `op` (isGemm) as calls of the GEMM kernel, one per batch point.
+  void emitGemm(const ir::Op &op);
+  void emitReduce(const ir::Op &op);
+  void emitNormalize(const ir::Op &op);
+  void emitYield(const ir::Op &op);
+  /// The f32 result of an elementwise op on operand values.
+  llvm::Value *elementwiseValue(const ir::Op &op, const std::vector<llvm::Value *> &xs);
+
+private:
+  /// Creates the kernel function for `op` and emits its body with `body`;
+  /// returns the function. `parallel` kernels split their outermost loop.
+  llvm::Function *kernelFor(const ir::Op &op, const std::function<void()> &body);
+  void emitRegion(const ir::Region &r, bool backward, bool filter);
+  void emitOp(const ir::Op &op);
+  void emitRecurrence(const ir::Op &op);
+  void callKernel(llvm::Function *k, int64_t outerExtent, int64_t elements, bool parallel,
+                  bool mayFault);
+  void copyInto(const ir::Value *dst, const ir::Value *src);
+  std::string kernelName(const ir::Op &op) const;
+
+  llvm::LLVMContext &ctx_;
+  const ir::Graph &g_;
+  const MemoryPlan &plan_;
+  EmitOptions opts_;
+  std::unique_ptr<llvm::Module> mod_;
+  std::unique_ptr<llvm::IRBuilder<>> b_;
+  llvm::StructType *ctxTy_ = nullptr;
+  KernelState ks_;
+  std::vector<KernelInfo> kernels_;
+  /// Recurrence ops by their step variable, numbered for KernelContext::steps.
+  std::map<const ir::Value *, std::pair<const ir::Op *, int>> steps_;
+  // The entry function being emitted.
+  llvm::Function *entry_ = nullptr;
+  llvm::Value *entryCtx_ = nullptr;
+  llvm::BasicBlock *exitBlock_ = nullptr;
+};
+
+} // namespace gradc::codegen

@@ -1,0 +1,147 @@
+//===- include/gradc/gradc.h - gradc's C++ API ----------------------------===//
+//
+// Compile a model written in gradc's language and run it from C++:
+//
+//   auto model = gradc::Model::fromFile("models/mlp_skip.grad");
+//   gradc::Session s(model, /*seed=*/0);      // parameters from their initializers
+//   s.setInput("x", x);
+//   s.setInput("y", y);
+//   s.backward();                             // forward + backward, native code
+//   float loss = s.output("loss").f32[0];
+//   gradc::Tensor gW = s.gradient("a1.W");
+//
+// A Model holds the checked program and compiles what a Session asks for:
+// the evaluation graph (`training` = 0) for forward(), the training graph
+// with its backward pass for backward(). A Session holds the parameters,
+// state and inputs, shared by both graphs. Errors in what the caller gave
+// (the model source, a tensor of the wrong shape, a parameter file, an
+// out-of-range index in the data) throw gradc::Error with a message that
+// names the file, line and column where there is one.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gradc {
+
+/// An error in what the caller gave; what() holds the diagnostics.
+class Error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class DType { F32, I32 };
+
+/// A dense tensor in C (row-major) order: f32 holds the elements of a DType::F32
+/// tensor, i32 those of a DType::I32 one.
+struct Tensor {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  std::vector<float> f32;
+  std::vector<int32_t> i32;
+
+  /// The number of elements (1 for a scalar).
+  int64_t size() const;
+  /// A float tensor of `shape` holding `values` (which must have size() elements).
+  static Tensor floats(std::vector<int64_t> shape, std::vector<float> values);
+  /// An int tensor of `shape` holding `values`.
+  static Tensor ints(std::vector<int64_t> shape, std::vector<int32_t> values);
+};
+
+/// A tensor a model declares.
+struct TensorInfo {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+};
+
+struct Options {
+  /// Dim overrides, as `-D T=100` on the command line.
+  std::vector<std::pair<std::string, int64_t>> dims;
+  /// The model to compile when the source holds several (empty: the first).
+  std::string model;
+  int optLevel = 2;      ///< LLVM's optimization level, 0..3
+  int threads = 0;       ///< threads for native code; 0: every core
+  bool cache = true;     ///< reuse compiled code from the on-disk cache
+  std::string cacheDir;  ///< empty: $XDG_CACHE_HOME/gradc or ~/.cache/gradc
+  bool remat = false;    ///< checkpoint recurrences every √T steps in backward()
+  bool interpreter = false; ///< run the reference interpreter (double precision)
+};
+
+/// A checked model; compiles its graphs when a Session first needs them.
+class Model {
+public:
+  /// Loads and checks a model file. Throws Error with the diagnostics.
+  static std::shared_ptr<Model> fromFile(const std::string &path, const Options &opts = {});
+  /// The same from source text; `name` stands for the file in diagnostics.
+  static std::shared_ptr<Model> fromString(const std::string &source, const Options &opts = {},
+                                           const std::string &name = "<string>");
+  ~Model();
+
+  const std::string &name() const;
+  std::vector<TensorInfo> inputs() const;
+  std::vector<TensorInfo> params() const; ///< parameters, then state
+  /// Outputs, then the minimized scalar and the metrics, by name.
+  std::vector<TensorInfo> outputs() const;
+  bool hasLoss() const;
+  /// The name of the minimized scalar (empty without one).
+  std::string lossName() const;
+  const Options &options() const;
+
+  struct Impl;
+  Impl &impl() const { return *impl_; }
+
+protected:
+  explicit Model(std::unique_ptr<Impl> impl); ///< made by fromFile and fromString
+
+private:
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Parameters, state and inputs of one model, and the runs over them.
+class Session {
+public:
+  /// Parameters and state are drawn from their initializers with `seed`
+  /// (the same seed gives the same weights on every run and thread count);
+  /// noise is drawn from it too, afresh on every pass.
+  explicit Session(std::shared_ptr<Model> model, uint64_t seed = 0);
+  ~Session();
+  Session(const Session &) = delete;
+  Session &operator=(const Session &) = delete;
+
+  /// Sets an input (or holds a noise tensor fixed). Throws Error for an
+  /// unknown name or a wrong shape or type.
+  void setInput(const std::string &name, const Tensor &value);
+  /// The forward pass of the evaluation graph (`training` = 0).
+  void forward();
+  /// The forward pass of the training graph, then its backward pass: the
+  /// gradients of the minimized scalar with respect to every parameter
+  /// and f32 input. `update` statements are not applied.
+  void backward();
+  /// An output, the minimized scalar or a metric from the last pass.
+  Tensor output(const std::string &name) const;
+  /// The gradient of a parameter or f32 input from the last backward().
+  Tensor gradient(const std::string &name) const;
+
+  std::vector<std::string> paramNames() const;
+  Tensor param(const std::string &name) const;
+  void setParam(const std::string &name, const Tensor &value);
+  /// Writes every parameter and state tensor to a .npz file (atomically).
+  void saveParams(const std::string &path) const;
+  /// Reads parameters and state from a .npz file; names missing from the
+  /// file keep their values. Throws Error for a bad file or a mismatch.
+  void loadParams(const std::string &path);
+
+  struct Impl;
+
+private:
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace gradc
