@@ -20,21 +20,25 @@ using ir::DType;
 
 void Emitter::loop(llvm::Value *lo, llvm::Value *hi,
                    const std::function<void(llvm::Value *)> &body, const std::string &name) {
+  // Emitted rotated (a guard, then a do-while whose latch tests the next
+  // index), the form the loop vectorizer works on, so that the optimization
+  // pipeline needs no loop-rotation pass.
   llvm::Function *fn = b_->GetInsertBlock()->getParent();
+  auto *bodyBB = llvm::BasicBlock::Create(*lctx_, name + ".body", fn);
+  auto *exit = llvm::BasicBlock::Create(*lctx_, name + ".exit", fn);
+  auto *cl = llvm::dyn_cast<llvm::ConstantInt>(lo), *ch = llvm::dyn_cast<llvm::ConstantInt>(hi);
+  if (cl && ch && cl->getSExtValue() < ch->getSExtValue())
+    b_->CreateBr(bodyBB); // runs at least once
+  else
+    b_->CreateCondBr(b_->CreateICmpSLT(lo, hi), bodyBB, exit);
   llvm::BasicBlock *pre = b_->GetInsertBlock();
-  auto *head = llvm::BasicBlock::Create(ctx_, name + ".head", fn);
-  auto *bodyBB = llvm::BasicBlock::Create(ctx_, name + ".body", fn);
-  auto *exit = llvm::BasicBlock::Create(ctx_, name + ".exit", fn);
-  b_->CreateBr(head);
-  b_->SetInsertPoint(head);
+  b_->SetInsertPoint(bodyBB);
   llvm::PHINode *i = b_->CreatePHI(i64(), 2, name);
   i->addIncoming(lo, pre);
-  b_->CreateCondBr(b_->CreateICmpSLT(i, hi), bodyBB, exit);
-  b_->SetInsertPoint(bodyBB);
   body(i);
   llvm::Value *next = b_->CreateAdd(i, c64(1), name + ".next", /*NUW=*/true, /*NSW=*/true);
   i->addIncoming(next, b_->GetInsertBlock());
-  b_->CreateBr(head);
+  b_->CreateCondBr(b_->CreateICmpSLT(next, hi), bodyBB, exit);
   b_->SetInsertPoint(exit);
 }
 

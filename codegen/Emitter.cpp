@@ -14,9 +14,28 @@ namespace gradc::codegen {
 using ir::OpClass;
 using ir::OpKind;
 
-Emitter::Emitter(llvm::LLVMContext &ctx, const ir::Graph &g, const MemoryPlan &plan,
-                 EmitOptions opts)
-    : ctx_(ctx), g_(g), plan_(plan), opts_(opts) {}
+struct Emitter::ShardState {
+  std::unique_ptr<llvm::LLVMContext> ctx;
+  std::unique_ptr<llvm::Module> mod;
+  std::unique_ptr<llvm::IRBuilder<>> b;
+  llvm::StructType *ctxTy = nullptr;
+};
+
+Emitter::Emitter(const ir::Graph &g, const MemoryPlan &plan, EmitOptions opts, int shards)
+    : g_(g), plan_(plan), opts_(opts) {
+  for (int i = 0; i < std::max(1, shards); ++i)
+    shards_.push_back(std::make_unique<ShardState>());
+}
+
+Emitter::~Emitter() = default;
+
+void Emitter::useShard(size_t i) {
+  ShardState &s = *shards_[i];
+  lctx_ = s.ctx.get();
+  mod_ = s.mod.get();
+  b_ = s.b.get();
+  ctxTy_ = s.ctxTy;
+}
 
 std::string Emitter::kernelName(const ir::Op &op) const {
   // The equation's value and where it is written: "h@lstm.grad:30",
@@ -28,15 +47,21 @@ std::string Emitter::kernelName(const ir::Op &op) const {
   return (op.backward ? "bwd." : "") + value + where;
 }
 
-std::unique_ptr<llvm::Module> Emitter::emit(const std::string &moduleName) {
-  mod_ = std::make_unique<llvm::Module>(moduleName, ctx_);
-  b_ = std::make_unique<llvm::IRBuilder<>>(ctx_);
-  // contract: a*b+c may become one fused multiply-add (as in PyTorch's
-  // kernels); nothing else is relaxed, so NaN and infinity behave as in C.
-  llvm::FastMathFlags fmf;
-  fmf.setAllowContract(true);
-  b_->setFastMathFlags(fmf);
-  ctxTy_ = llvm::StructType::create(ctx_, {ptr(), ptr(), ptr(), ptr(), i32()}, "gradc.ctx");
+std::vector<Shard> Emitter::emit(const std::string &moduleName) {
+  for (size_t i = 0; i < shards_.size(); ++i) {
+    ShardState &s = *shards_[i];
+    s.ctx = std::make_unique<llvm::LLVMContext>();
+    s.mod = std::make_unique<llvm::Module>(moduleName + "." + std::to_string(i), *s.ctx);
+    s.b = std::make_unique<llvm::IRBuilder<>>(*s.ctx);
+    // contract: a*b+c may become one fused multiply-add (as in PyTorch's
+    // kernels); nothing else is relaxed, so NaN and infinity behave as in C.
+    llvm::FastMathFlags fmf;
+    fmf.setAllowContract(true);
+    s.b->setFastMathFlags(fmf);
+    llvm::Type *p = s.b->getPtrTy();
+    s.ctxTy = llvm::StructType::create(*s.ctx, {p, p, p, p, s.b->getInt32Ty()}, "gradc.ctx");
+  }
+  useShard(0);
 
   // Step variables: one slot in KernelContext::steps per recurrence.
   int n = 0;
@@ -55,18 +80,22 @@ std::unique_ptr<llvm::Module> Emitter::emit(const std::string &moduleName) {
                                     backward ? kBackwardEntry : kForwardEntry, *mod_);
     entryCtx_ = entry_->getArg(0);
     entryCtx_->setName("ctx");
-    auto *start = llvm::BasicBlock::Create(ctx_, "entry", entry_);
-    exitBlock_ = llvm::BasicBlock::Create(ctx_, "exit", entry_);
+    auto *start = llvm::BasicBlock::Create(*lctx_, "entry", entry_);
+    exitBlock_ = llvm::BasicBlock::Create(*lctx_, "exit", entry_);
     b_->SetInsertPoint(start);
     emitRegion(g_.top, backward, true);
     b_->CreateBr(exitBlock_);
     b_->SetInsertPoint(exitBlock_);
     b_->CreateRetVoid();
   }
-  std::string err;
-  llvm::raw_string_ostream os(err);
-  GRADC_ASSERT(!llvm::verifyModule(*mod_, &os), "generated LLVM IR is malformed: " + os.str());
-  return std::move(mod_);
+  std::vector<Shard> out;
+  for (auto &s : shards_) {
+    std::string err;
+    llvm::raw_string_ostream os(err);
+    GRADC_ASSERT(!llvm::verifyModule(*s->mod, &os), "generated LLVM IR is malformed: " + os.str());
+    out.push_back({std::move(s->ctx), std::move(s->mod)});
+  }
+  return out;
 }
 
 void Emitter::emitRegion(const ir::Region &r, bool backward, bool filter) {
@@ -149,9 +178,22 @@ void Emitter::emitOp(const ir::Op &op) {
   callKernel(kernelFor(op, body), outer, work, parallel, mayFault);
 }
 
-llvm::Function *Emitter::kernelFor(const ir::Op &op, const std::function<void()> &body) {
+std::string Emitter::kernelFor(const ir::Op &op, const std::function<void()> &body) {
+  // Names are unique across shards: a kernel in another shard is called
+  // through a declaration of the same name.
+  std::string name = kernelName(op);
+  for (int n = 1; names_.count(name); ++n)
+    name = kernelName(op) + "." + std::to_string(n);
+  names_.insert(name);
+  size_t shard = nextShard_++ % shards_.size();
+  llvm::IRBuilder<> *entryBuilder = b_;
+  useShard(shard);
   auto *fty = llvm::FunctionType::get(b_->getVoidTy(), {ptr(), i64(), i64()}, false);
-  auto *fn = llvm::Function::Create(fty, llvm::Function::InternalLinkage, kernelName(op), *mod_);
+  auto *fn = llvm::Function::Create(
+      fty, shards_.size() == 1 ? llvm::Function::InternalLinkage : llvm::Function::ExternalLinkage,
+      name, *mod_);
+  if (shards_.size() > 1)
+    fn->setVisibility(llvm::GlobalValue::HiddenVisibility);
   fn->addFnAttr(llvm::Attribute::NoUnwind);
   fn->addFnAttr(llvm::Attribute::NoInline); // one function per equation, visible in profiles
   auto saved = b_->saveIP();
@@ -165,44 +207,49 @@ llvm::Function *Emitter::kernelFor(const ir::Op &op, const std::function<void()>
   ks_.begin->setName("begin");
   ks_.end->setName("end");
   ks_.id = static_cast<int>(kernels_.size());
-  kernels_.push_back({fn->getName().str(), op.loc, ""});
-  auto *entry = llvm::BasicBlock::Create(ctx_, "entry", fn);
+  kernels_.push_back({name, op.loc, ""});
+  auto *entry = llvm::BasicBlock::Create(*lctx_, "entry", fn);
   b_->SetInsertPoint(entry);
   ks_.fault = b_->CreateAlloca(b_->getInt1Ty(), nullptr, "fault");
   b_->CreateStore(b_->getFalse(), ks_.fault);
   body();
   // Report a fault once, after the loops, so that they stay branch-free.
-  auto *report = llvm::BasicBlock::Create(ctx_, "report", fn);
-  auto *done = llvm::BasicBlock::Create(ctx_, "done", fn);
+  auto *report = llvm::BasicBlock::Create(*lctx_, "report", fn);
+  auto *done = llvm::BasicBlock::Create(*lctx_, "done", fn);
   b_->CreateCondBr(b_->CreateLoad(b_->getInt1Ty(), ks_.fault), report, done);
   b_->SetInsertPoint(report);
-  llvm::FunctionCallee faultFn = mod_->getOrInsertFunction("gradc_rt_fault", b_->getVoidTy(), ptr(), i32());
+  llvm::FunctionCallee faultFn =
+      mod_->getOrInsertFunction("gradc_rt_fault", b_->getVoidTy(), ptr(), i32());
   b_->CreateCall(faultFn, {ks_.ctx, b_->getInt32(static_cast<uint32_t>(ks_.id))});
   b_->CreateBr(done);
   b_->SetInsertPoint(done);
   b_->CreateRetVoid();
   ks_ = std::move(savedState);
   b_->restoreIP(saved);
-  return fn;
+  useShard(0);
+  GRADC_ASSERT(b_ == entryBuilder, "kernels are called from the first shard");
+  return name;
 }
 
-void Emitter::callKernel(llvm::Function *k, int64_t outerExtent, int64_t elements, bool parallel,
-                         bool mayFault) {
+void Emitter::callKernel(const std::string &kernel, int64_t outerExtent, int64_t elements,
+                         bool parallel, bool mayFault) {
   llvm::Value *ctx = entryCtx_;
+  auto *kty = llvm::FunctionType::get(b_->getVoidTy(), {ptr(), i64(), i64()}, false);
+  llvm::FunctionCallee k = mod_->getOrInsertFunction(kernel, kty);
   if (parallel && elements >= opts_.parallelMinElements && outerExtent > 1) {
     int64_t perIter = std::max<int64_t>(1, elements / outerExtent);
     int64_t grain = std::max<int64_t>(1, opts_.parallelMinElements / 2 / perIter);
     llvm::Value *pool = b_->CreateLoad(ptr(), b_->CreateStructGEP(ctxTy_, ctx, 3), "pool");
     llvm::FunctionCallee pf = mod_->getOrInsertFunction("gradc_rt_parallel_for", b_->getVoidTy(), ptr(), ptr(),
                                          ptr(), i64(), i64());
-    b_->CreateCall(pf, {pool, k, ctx, c64(outerExtent), c64(grain)});
+    b_->CreateCall(pf, {pool, k.getCallee(), ctx, c64(outerExtent), c64(grain)});
   } else {
     b_->CreateCall(k, {ctx, c64(0), c64(outerExtent)});
   }
   if (!mayFault)
     return;
   llvm::Value *f = b_->CreateLoad(i32(), b_->CreateStructGEP(ctxTy_, ctx, 4), "fault");
-  auto *cont = llvm::BasicBlock::Create(ctx_, "ok", entry_);
+  auto *cont = llvm::BasicBlock::Create(*lctx_, "ok", entry_);
   b_->CreateCondBr(b_->CreateICmpNE(f, b_->getInt32(0)), exitBlock_, cont);
   b_->SetInsertPoint(cont);
 }

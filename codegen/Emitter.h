@@ -26,6 +26,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +40,13 @@ struct KernelInfo {
   std::string what; ///< for a fault: "an index read from 'tok' is out of range ..."
 };
 
+/// One LLVM module in a context of its own, so that the shards of a graph
+/// can be optimized and compiled on separate threads.
+struct Shard {
+  std::unique_ptr<llvm::LLVMContext> ctx;
+  std::unique_ptr<llvm::Module> mod;
+};
+
 struct EmitOptions {
   /// Contractions with at least this many multiply-adds (M·N·K) go to the
   /// GEMM kernel when shaped like a matrix product.
@@ -50,11 +58,14 @@ struct EmitOptions {
 /// Builds the module for `g`; see the file comment.
 class Emitter {
 public:
-  Emitter(llvm::LLVMContext &ctx, const ir::Graph &g, const MemoryPlan &plan, EmitOptions opts);
+  /// `shards` modules: the entry functions go to the first, the kernels
+  /// round-robin to all of them.
+  Emitter(const ir::Graph &g, const MemoryPlan &plan, EmitOptions opts, int shards = 1);
+  ~Emitter();
   /// Emits every kernel and the entry functions gradc_forward (the ops not
   /// produced by autodiff) and gradc_backward (the rest; empty without a
   /// backward pass).
-  std::unique_ptr<llvm::Module> emit(const std::string &moduleName);
+  std::vector<Shard> emit(const std::string &moduleName);
   const std::vector<KernelInfo> &kernels() const { return kernels_; }
 
   // --- Shared by the Emit*.cpp files -------------------------------------
@@ -70,7 +81,7 @@ public:
   };
 
   llvm::IRBuilder<> &b() { return *b_; }
-  llvm::LLVMContext &llvmContext() { return ctx_; }
+  llvm::LLVMContext &llvmContext() { return *lctx_; }
   llvm::Module &module() { return *mod_; }
   const MemoryPlan &plan() const { return plan_; }
   const EmitOptions &options() const { return opts_; }
@@ -139,23 +150,30 @@ public:
   llvm::Value *elementwiseValue(const ir::Op &op, const std::vector<llvm::Value *> &xs);
 
 private:
-  /// Creates the kernel function for `op` and emits its body with `body`;
-  /// returns the function. `parallel` kernels split their outermost loop.
-  llvm::Function *kernelFor(const ir::Op &op, const std::function<void()> &body);
+  /// Creates the kernel function for `op` in the next shard and emits its
+  /// body with `body`; returns its name.
+  std::string kernelFor(const ir::Op &op, const std::function<void()> &body);
+  /// Makes shard `i` the one the builder emits into.
+  void useShard(size_t i);
   void emitRegion(const ir::Region &r, bool backward, bool filter);
   void emitOp(const ir::Op &op);
   void emitRecurrence(const ir::Op &op);
-  void callKernel(llvm::Function *k, int64_t outerExtent, int64_t elements, bool parallel,
+  void callKernel(const std::string &kernel, int64_t outerExtent, int64_t elements, bool parallel,
                   bool mayFault);
   void copyInto(const ir::Value *dst, const ir::Value *src);
   std::string kernelName(const ir::Op &op) const;
 
-  llvm::LLVMContext &ctx_;
   const ir::Graph &g_;
   const MemoryPlan &plan_;
   EmitOptions opts_;
-  std::unique_ptr<llvm::Module> mod_;
-  std::unique_ptr<llvm::IRBuilder<>> b_;
+  struct ShardState;
+  std::vector<std::unique_ptr<ShardState>> shards_;
+  size_t nextShard_ = 0;
+  std::set<std::string> names_; ///< kernel names in use, across shards
+  // The shard being emitted into.
+  llvm::LLVMContext *lctx_ = nullptr;
+  llvm::Module *mod_ = nullptr;
+  llvm::IRBuilder<> *b_ = nullptr;
   llvm::StructType *ctxTy_ = nullptr;
   KernelState ks_;
   std::vector<KernelInfo> kernels_;

@@ -1,46 +1,35 @@
 //===- codegen/Jit.cpp - Native code for a graph through ORC LLJIT --------===//
 #include "codegen/Jit.h"
 
+#include "codegen/ObjectCache.h"
 #include "codegen/RuntimeSymbols.h"
-#include "ir/Printer.h"
-#include "runtime/AtomicFile.h"
 #include "support/Assert.h"
 
-#include <llvm/Config/llvm-config.h>
-#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/CommandLine.h>
-#include <llvm/Support/Timer.h>
 #include <llvm/Support/MemoryBuffer.h>
-#include <llvm/ADT/StringExtras.h>
-#include <llvm/Support/SHA256.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/TargetParser/Host.h>
 
-#include <nlohmann/json.hpp>
-
+#include <algorithm>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
+#include <functional>
 #include <mutex>
-#include <sstream>
+#include <thread>
 
 namespace gradc::codegen {
 
 namespace {
 
-/// Raised into an InternalError: LLVM failing on our own module is a bug.
+/// LLVM failing on gradc's own module is a bug in gradc.
 template <class T> T orDie(llvm::Expected<T> v, const char *what) {
-  if (!v) {
-    std::string msg = llvm::toString(v.takeError());
-    throw InternalError(std::string(what) + ": " + msg);
-  }
+  if (!v)
+    throw InternalError(std::string(what) + ": " + llvm::toString(v.takeError()));
   return std::move(*v);
 }
 
@@ -49,16 +38,10 @@ void initializeLLVM() {
   std::call_once(once, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
-    if (const char *a = std::getenv("GRADC_LLVM_ARGS")) {
-      static std::vector<std::string> args{"gradc"};
-      std::istringstream ss(a);
-      for (std::string w; ss >> w;)
-        args.push_back(w);
-      static std::vector<const char *> argv;
-      for (auto &x : args)
-        argv.push_back(x.c_str());
-      llvm::cl::ParseCommandLineOptions(static_cast<int>(argv.size()), argv.data());
-    }
+    // Loop strength reduction takes a third of code generation on gradc's
+    // loop nests and buys nothing measurable on its kernels (docs/codegen.md).
+    const char *argv[] = {"gradc", "-disable-lsr"};
+    llvm::cl::ParseCommandLineOptions(2, argv);
   });
 }
 
@@ -72,12 +55,24 @@ llvm::orc::JITTargetMachineBuilder hostBuilder(int optLevel) {
   jtmb.addFeatures(features.getFeatures());
   jtmb.setRelocationModel(llvm::Reloc::PIC_);
   jtmb.setCodeModel(llvm::CodeModel::Small);
-  jtmb.setCodeGenOptLevel(optLevel == 0 ? llvm::CodeGenOptLevel::None
-                                        : llvm::CodeGenOptLevel::Aggressive);
-  if (const char *cg = std::getenv("GRADC_CG"))
-    jtmb.setCodeGenOptLevel(static_cast<llvm::CodeGenOptLevel>(atoi(cg)));
+  jtmb.setCodeGenOptLevel(optLevel == 0   ? llvm::CodeGenOptLevel::None
+                          : optLevel == 3 ? llvm::CodeGenOptLevel::Aggressive
+                                          : llvm::CodeGenOptLevel::Default);
   return jtmb;
 }
+
+/// The IR pipelines of -O1 and -O2: what gradc's kernels need and no more.
+/// Inlining of the vector math, promotion of accumulators to registers,
+/// clean-up, hoisting of loop invariants and (-O2) the loop vectorizer; the
+/// loops are emitted rotated, so no loop canonicalization is needed. It
+/// costs a quarter of LLVM's O2 pipeline and runs the kernels as fast
+/// (docs/codegen.md). -O3 runs LLVM's own O3 pipeline.
+const char *const kKernelPipeline[] = {
+    "always-inline,function(sroa,early-cse,instcombine,simplifycfg,loop-mssa(licm),"
+    "instcombine,simplifycfg)",
+    "always-inline,function(sroa,early-cse,instcombine,simplifycfg,loop-mssa(licm),"
+    "loop-vectorize,instcombine,simplifycfg)",
+};
 
 void optimize(llvm::Module &m, llvm::TargetMachine &tm, int optLevel) {
   llvm::LoopAnalysisManager lam;
@@ -86,52 +81,33 @@ void optimize(llvm::Module &m, llvm::TargetMachine &tm, int optLevel) {
   llvm::ModuleAnalysisManager mam;
   llvm::PipelineTuningOptions pto;
   pto.LoopVectorization = optLevel >= 2;
-  pto.SLPVectorization = optLevel >= 2;
-  pto.LoopUnrolling = optLevel >= 2;
+  pto.SLPVectorization = optLevel >= 3;
+  pto.LoopUnrolling = optLevel >= 3;
   llvm::PassBuilder pb(&tm, pto);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  llvm::OptimizationLevel level = optLevel <= 0   ? llvm::OptimizationLevel::O0
-                                  : optLevel == 1 ? llvm::OptimizationLevel::O1
-                                  : optLevel == 2 ? llvm::OptimizationLevel::O2
-                                                  : llvm::OptimizationLevel::O3;
-  llvm::ModulePassManager mpm = level == llvm::OptimizationLevel::O0
-                                    ? pb.buildO0DefaultPipeline(level)
-                                    : pb.buildPerModuleDefaultPipeline(level);
-  if (const char *p = std::getenv("GRADC_PIPELINE")) {
-    mpm = llvm::ModulePassManager();
-    if (auto err = pb.parsePassPipeline(mpm, p))
-      throw InternalError(llvm::toString(std::move(err)));
-  }
+  llvm::ModulePassManager mpm;
+  if (optLevel <= 0)
+    mpm = pb.buildO0DefaultPipeline(llvm::OptimizationLevel::O0);
+  else if (optLevel >= 3)
+    mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  else if (auto err = pb.parsePassPipeline(mpm, kKernelPipeline[optLevel - 1]))
+    throw InternalError("gradc's pass pipeline: " + llvm::toString(std::move(err)));
   mpm.run(m, mam);
 }
 
-/// The module for `g`, optimized for the host.
-std::unique_ptr<llvm::Module> buildModule(llvm::LLVMContext &ctx, const ir::Graph &g,
-                                          const MemoryPlan &plan, const JitOptions &opts,
-                                          llvm::TargetMachine &tm,
-                                          std::vector<KernelInfo> *kernels) {
-  auto T0 = std::chrono::steady_clock::now();
-  Emitter E(ctx, g, plan, opts.emit);
-  std::unique_ptr<llvm::Module> m = E.emit(g.modelName);
-  auto T1 = std::chrono::steady_clock::now();
-  m->setDataLayout(tm.createDataLayout());
-  m->setTargetTriple(tm.getTargetTriple().str());
-  for (llvm::Function &f : *m)
+/// Gives a shard the host's data layout, triple, CPU and features.
+void targetShard(llvm::Module &m, llvm::TargetMachine &tm) {
+  m.setDataLayout(tm.createDataLayout());
+  m.setTargetTriple(tm.getTargetTriple().str());
+  for (llvm::Function &f : m)
     if (!f.isDeclaration()) {
       f.addFnAttr("target-cpu", tm.getTargetCPU());
       f.addFnAttr("target-features", tm.getTargetFeatureString());
     }
-  optimize(*m, tm, opts.optLevel);
-  auto T2 = std::chrono::steady_clock::now();
-  if (std::getenv("GRADC_TIME"))
-    fprintf(stderr, "emit %.1f ms opt %.1f ms\n", std::chrono::duration<double, std::milli>(T1 - T0).count(), std::chrono::duration<double, std::milli>(T2 - T1).count());
-  if (kernels)
-    *kernels = E.kernels();
-  return m;
 }
 
 std::string machineCode(llvm::Module &m, llvm::TargetMachine &tm, llvm::CodeGenFileType type) {
@@ -140,84 +116,59 @@ std::string machineCode(llvm::Module &m, llvm::TargetMachine &tm, llvm::CodeGenF
   llvm::legacy::PassManager pm;
   GRADC_ASSERT(!tm.addPassesToEmitFile(pm, os, nullptr, type),
                "the target cannot emit this file type");
-  auto T0 = std::chrono::steady_clock::now();
   pm.run(m);
-  if (std::getenv("GRADC_TIME"))
-    fprintf(stderr, "codegen %.1f ms\n", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - T0).count()), llvm::TimerGroup::printAll(llvm::errs());
   return std::string(buf.begin(), buf.end());
 }
 
-/// What the cached object depends on: the graph with its source locations
-/// (kernel names and fault messages carry them), the options, LLVM and the
-/// CPU.
-std::string cacheKey(const ir::Graph &g, const JitOptions &opts, llvm::TargetMachine &tm) {
-  std::ostringstream key;
-  key << "gradc-native-4\n" << LLVM_VERSION_STRING << "\n"
-      << tm.getTargetCPU().str() << "\n"
-      << tm.getTargetFeatureString().str() << "\n"
-      << "O" << opts.optLevel << " gemm " << opts.emit.gemmMinFlops << " par "
-      << opts.emit.parallelMinElements << "\n"
-      << ir::printGraph(g, nullptr);
-  std::function<void(const ir::Region &)> locs = [&](const ir::Region &r) {
+/// One shard per core, but none of fewer than about 16 ops: a thread costs
+/// more than a small shard saves.
+int shardCount(const ir::Graph &g) {
+  int64_t ops = 0;
+  std::function<void(const ir::Region &)> count = [&](const ir::Region &r) {
     for (auto &op : r.ops) {
-      key << op->loc.file << ":" << op->loc.line << ":" << op->loc.col << " ";
+      ++ops;
       if (op->body)
-        locs(*op->body);
+        count(*op->body);
     }
   };
-  locs(g.top);
-  std::string text = key.str();
-  auto digest = llvm::SHA256::hash(llvm::arrayRefFromStringRef(text));
-  std::string hex;
-  for (uint8_t byte : digest) {
-    static const char *d = "0123456789abcdef";
-    hex += d[byte >> 4];
-    hex += d[byte & 15];
-  }
-  return hex;
+  count(g.top);
+  int64_t cores = std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<int>(std::clamp<int64_t>(ops / 16, 1, cores));
 }
 
-nlohmann::json kernelsJson(const std::vector<KernelInfo> &kernels) {
-  nlohmann::json j = nlohmann::json::array();
-  for (const KernelInfo &k : kernels)
-    j.push_back({{"name", k.name},
-                 {"file", k.loc.file},
-                 {"line", k.loc.line},
-                 {"col", k.loc.col},
-                 {"what", k.what}});
-  return j;
-}
-
-bool readFile(const std::string &path, std::string &out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f)
-    return false;
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  out = ss.str();
-  return static_cast<bool>(f) || f.eof();
-}
-
-/// Writes `bytes` to `path` atomically; a cache that cannot be written is
-/// no error (the next compile just runs LLVM again).
-void writeQuietly(const std::string &path, const std::string &bytes) {
-  runtime::AtomicFile f(path);
-  std::string err;
-  if (f.open(err) && f.write(bytes, err))
-    f.commit(err);
+/// Emits `g` in `shards` modules, each in a context of its own, and
+/// optimizes and compiles each to an object file on a thread of its own.
+CachedCode compileShards(const ir::Graph &g, const MemoryPlan &plan, const JitOptions &opts,
+                         llvm::orc::JITTargetMachineBuilder &jtmb, int shards) {
+  Emitter E(g, plan, opts.emit, shards);
+  std::vector<Shard> mods = E.emit(g.modelName);
+  CachedCode out;
+  out.kernels = E.kernels();
+  out.objects.resize(mods.size());
+  std::vector<std::string> errors(mods.size());
+  auto work = [&](size_t i) {
+    try {
+      auto tm = orDie(jtmb.createTargetMachine(), "creating the target machine");
+      targetShard(*mods[i].mod, *tm);
+      optimize(*mods[i].mod, *tm, opts.optLevel);
+      out.objects[i] = machineCode(*mods[i].mod, *tm, llvm::CodeGenFileType::ObjectFile);
+    } catch (const std::exception &e) {
+      errors[i] = e.what();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < mods.size(); ++i)
+    threads.emplace_back(work, i);
+  work(0);
+  for (auto &t : threads)
+    t.join();
+  for (const std::string &e : errors)
+    if (!e.empty())
+      throw InternalError(e);
+  return out;
 }
 
 } // namespace
-
-std::string cacheDirectory(const JitOptions &opts) {
-  if (!opts.cacheDir.empty())
-    return opts.cacheDir;
-  if (const char *x = std::getenv("XDG_CACHE_HOME"); x && *x)
-    return std::string(x) + "/gradc";
-  if (const char *h = std::getenv("HOME"); h && *h)
-    return std::string(h) + "/.cache/gradc";
-  return "";
-}
 
 NativeCode::~NativeCode() = default;
 
@@ -226,38 +177,25 @@ std::unique_ptr<NativeCode> compileGraph(const ir::Graph &g, const MemoryPlan &p
   auto jtmb = hostBuilder(opts.optLevel);
   auto tm = orDie(jtmb.createTargetMachine(), "creating the target machine");
   auto code = std::unique_ptr<NativeCode>(new NativeCode);
-
+  int shards = shardCount(g);
   std::string dir = opts.cache ? cacheDirectory(opts) : "";
-  std::string stem = dir.empty() ? "" : dir + "/" + cacheKey(g, opts, *tm);
-  std::string object, meta;
-  if (!stem.empty() && readFile(stem + ".o", object) && readFile(stem + ".json", meta)) {
-    nlohmann::json j = nlohmann::json::parse(meta, nullptr, false);
-    if (j.is_array()) {
-      for (auto &k : j)
-        code->kernels.push_back({k.value("name", ""),
-                                 SourceLoc{k.value("file", 0u), k.value("line", 0u),
-                                           k.value("col", 0u)},
-                                 k.value("what", "")});
-      code->fromCache = true;
-    }
-  }
-  if (!code->fromCache) {
+  std::string stem = dir.empty() ? "" : cacheStem(dir, g, opts, *tm, shards);
+
+  std::optional<CachedCode> compiled;
+  if (!stem.empty())
+    compiled = readCache(stem);
+  code->fromCache = compiled.has_value();
+  if (!compiled) {
     auto t0 = std::chrono::steady_clock::now();
-    llvm::LLVMContext ctx;
-    std::unique_ptr<llvm::Module> m = buildModule(ctx, g, plan, opts, *tm, &code->kernels);
-    object = machineCode(*m, *tm, llvm::CodeGenFileType::ObjectFile);
+    compiled = compileShards(g, plan, opts, jtmb, shards);
     code->llvmMs =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    if (!stem.empty()) {
-      std::error_code ec;
-      std::filesystem::create_directories(dir, ec);
-      if (!ec) {
-        writeQuietly(stem + ".json", kernelsJson(code->kernels).dump());
-        writeQuietly(stem + ".o", object);
-      }
-    }
+    if (!stem.empty())
+      writeCache(stem, *compiled);
   }
+  code->kernels = compiled->kernels;
 
+  // Generated code may call the runtime functions and nothing else.
   auto jit = orDie(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(jtmb).create(),
                    "creating the JIT");
   llvm::orc::JITDylib &lib = jit->getMainJITDylib();
@@ -267,9 +205,10 @@ std::unique_ptr<NativeCode> compileGraph(const ir::Graph &g, const MemoryPlan &p
                                              llvm::JITSymbolFlags::Exported};
   if (auto err = lib.define(llvm::orc::absoluteSymbols(std::move(symbols))))
     throw InternalError("defining the runtime symbols: " + llvm::toString(std::move(err)));
-  if (auto err = jit->addObjectFile(
-          llvm::MemoryBuffer::getMemBufferCopy(object, g.modelName + ".o")))
-    throw InternalError("loading the compiled object: " + llvm::toString(std::move(err)));
+  for (size_t i = 0; i < compiled->objects.size(); ++i)
+    if (auto err = jit->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(
+            compiled->objects[i], g.modelName + "." + std::to_string(i) + ".o")))
+      throw InternalError("loading compiled code: " + llvm::toString(std::move(err)));
   code->forward = orDie(jit->lookup(kForwardEntry), "finding the forward entry")
                       .toPtr<NativeCode::Entry>();
   code->backward = orDie(jit->lookup(kBackwardEntry), "finding the backward entry")
@@ -282,13 +221,16 @@ std::string emitText(const ir::Graph &g, const MemoryPlan &plan, const JitOption
                      bool asm_) {
   auto jtmb = hostBuilder(opts.optLevel);
   auto tm = orDie(jtmb.createTargetMachine(), "creating the target machine");
-  llvm::LLVMContext ctx;
-  std::unique_ptr<llvm::Module> m = buildModule(ctx, g, plan, opts, *tm, nullptr);
+  Emitter E(g, plan, opts.emit, 1); // one module, to read in one piece
+  std::vector<Shard> mods = E.emit(g.modelName);
+  llvm::Module &m = *mods[0].mod;
+  targetShard(m, *tm);
+  optimize(m, *tm, opts.optLevel);
   if (asm_)
-    return machineCode(*m, *tm, llvm::CodeGenFileType::AssemblyFile);
+    return machineCode(m, *tm, llvm::CodeGenFileType::AssemblyFile);
   std::string text;
   llvm::raw_string_ostream os(text);
-  m->print(os, nullptr);
+  m.print(os, nullptr);
   return os.str();
 }
 

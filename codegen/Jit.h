@@ -58,7 +58,4 @@ std::unique_ptr<NativeCode> compileGraph(const ir::Graph &g, const MemoryPlan &p
 /// `gradc compile --emit=llvm|asm` prints them.
 std::string emitText(const ir::Graph &g, const MemoryPlan &plan, const JitOptions &opts, bool asm_);
 
-/// The directory compiled objects are cached in for `opts`.
-std::string cacheDirectory(const JitOptions &opts);
-
 } // namespace gradc::codegen

@@ -53,7 +53,6 @@ DTensor load(const ir::TensorType &t, const void *src) {
 NativeEngine::NativeEngine(const ir::Graph &g, const JitOptions &opts, runtime::ThreadPool *pool)
     : g_(g), plan_(g), pool_(pool) {
   code_ = compileGraph(g, plan_, opts);
-  arena_ = runtime::AlignedBuffer(static_cast<size_t>(plan_.arenaBytes()), true);
   for (const LeafInfo &l : plan_.leaves()) {
     int64_t bytes = l.type.numElements() * MemoryPlan::elementBytes(l.type);
     leaves_.emplace_back(static_cast<size_t>(bytes), true);
@@ -140,6 +139,11 @@ void NativeEngine::prepare() {
 }
 
 void NativeEngine::call(NativeCode::Entry entry) {
+  // Allocated at the first run, not zeroed: every kernel writes what it
+  // later reads, and the pages of a large arena are only touched (and, on
+  // some machines, slowly faulted in) by the runs themselves.
+  if (arena_.empty() && plan_.arenaBytes() > 0)
+    arena_ = runtime::AlignedBuffer(static_cast<size_t>(plan_.arenaBytes()), false);
   KernelContext ctx;
   ctx.arena = reinterpret_cast<char *>(arena_.data());
   ctx.leaves = leafPtrs_.data();
@@ -182,6 +186,7 @@ const void *NativeEngine::storage(const ir::Value *v) const {
   if (s.kind == Slot::Leaf)
     return leaves_[s.leaf].data();
   GRADC_ASSERT(s.kind == Slot::Arena, "no storage for an inline constant");
+  GRADC_ASSERT(!arena_.empty(), "a value read before the first run");
   return arena_.data() + s.offset;
 }
 

@@ -11,13 +11,15 @@
 //
 // Accuracy, special values and domain limits are documented in
 // docs/vector-math.md and checked by tests/unit/test_vector_math.cpp. In
-// short: exp, log, log1p within 1 ulp of the exact result; tanh, sigmoid
-// within 2 ulp (relative); sin, cos within 2 ulp for |x| <= kTrigMaxArgument
-// and NaN beyond it. The results assume the IEEE default floating-point
-// environment (MXCSR without flush-to-zero / denormals-are-zero); they are
-// the same with or without FMA contraction of the surrounding code, because
-// every multiply-add inside is an explicit llvm.fma. The target must have FMA
-// (any x86-64 with AVX2 does); without it llvm.fma becomes a libm call.
+// short, measured over all 2^32 floats: exp, log, log1p within 1 ulp of the
+// exact result; tanh, sigmoid within 2.5 ulp; sin, cos within 1.6 ulp for
+// |x| <= 8192 and 2.5 ulp for |x| <= kTrigMaxArgument = 2^24, NaN beyond.
+// Subnormal arguments and results are computed, not flushed, which assumes
+// the IEEE default floating-point environment (MXCSR without flush-to-zero /
+// denormals-are-zero). The results do not depend on FMA contraction of the
+// surrounding code: every multiply-add whose rounding matters is an explicit
+// llvm.fma. The target must have FMA (any x86-64 with AVX2 does); without it
+// llvm.fma becomes a call to libm's fmaf.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -31,9 +33,10 @@ namespace gradc::codegen {
 /// expf, logf, log1pf, tanhf, 1/(1+expf(-x)), sinf, cosf.
 enum class MathFn { Exp, Log, Log1p, Tanh, Sigmoid, Sin, Cos };
 
-/// sin and cos reduce their argument exactly up to this magnitude (2^24,
-/// where the quadrant count stops fitting a float's 24-bit significand);
-/// beyond it (and for ±inf and NaN) they return NaN.
+/// sin and cos reduce their argument accurately up to this magnitude (2^24,
+/// a round bound below 2^24*pi/2, where the quadrant count stops fitting a
+/// float's 24-bit significand); beyond it (and for ±inf and NaN) they return
+/// NaN.
 inline constexpr float kTrigMaxArgument = 16777216.0f;
 
 /// The function computing `fn` elementwise on `ty` (float, or a fixed vector
@@ -49,11 +52,11 @@ llvm::Value *emitMath(llvm::IRBuilder<> &b, MathFn fn, llvm::Value *x);
 
 /// The documented maximum error of a function, for docs and tests.
 /// `maxUlp`: the largest error in units in the last place of the exact
-/// result (a correctly rounded result is within 0.5), over every float
-/// argument (for sin and cos: every |x| <= kTrigMaxArgument). `maxAbs`: an
-/// absolute error bound that holds as well (0 where the ulp bound is the only
-/// statement; for tanh and sigmoid, whose results lie in [-1, 1], it bounds
-/// the error near their subnormal results).
+/// result (a correctly rounded result is within 0.5; the ulp of a subnormal
+/// result is 2^-149), over every float argument (for sin and cos: every
+/// |x| <= kTrigMaxArgument). `maxAbs`: the absolute error bound this implies,
+/// |result - exact| <= maxAbs, for the functions with bounded results (log,
+/// log1p, tanh, sigmoid, sin, cos); 0 for exp, whose results are unbounded.
 struct MathErrorBound {
   const char *name;
   double maxUlp;

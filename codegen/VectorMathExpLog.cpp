@@ -3,8 +3,8 @@
 // The exponential family reduces x = n*ln2 + r with |r| <= ln2/2 (Cody-Waite
 // with a two-part ln2 and fma, so the first step is exact) and evaluates
 // expm1(r) = r + r^2 P(r) with a degree-5 P; exp scales 1 + expm1(r) by 2^n
-// in two halves so that results near overflow and in the subnormal range are
-// rounded once, like the exact value. tanh and sigmoid are built on it.
+// in two halves so that results overflow where the exact value does and
+// subnormal results are computed, not flushed. tanh and sigmoid build on it.
 //
 // The logarithm splits x = 2^e * m with m in [sqrt(1/2), sqrt(2)) by integer
 // arithmetic on the bits, and evaluates log(m) = log1p(f), f = m - 1, as
@@ -51,7 +51,7 @@ Value *logKernel(MathBuilder &m, Value *f, Value *fe, Value *e) {
   // 2s = f - s*f, which rearranges to f - h + s*(h + T) with h = f^2/2.
   Value *s = m.div(f, m.add(m.f(2.0), f));
   Value *z = m.mul(s, s);
-  // T(z) = z*Q(z) ~ 2z/3 + 2z^2/5 + 2z^3/7 + ..., fitted on z <= 0.02944.
+  // T(z) = z*Q(z) ~ 2z/3 + 2z^2/5 + 2z^3/7 + ..., fitted on z <= 0.0296.
   Value *q = m.poly(z, {0x1.55557ap-1, 0x1.995eaep-2, 0x1.31e774p-2});
   Value *h = m.mul(m.mul(m.f(0.5), f), f);
   // w = h - s*(h + T): the small correction subtracted from f.
@@ -131,8 +131,9 @@ Value *emitExpm1Small(MathBuilder &m, Value *y) {
   Value *r = reduceLn2(m, y, n);
   Value *p = expm1Reduced(m, r);
   // expm1(y) = 2^n*(1 + p) - 1 = 2^n*p + (2^n - 1), rounded once; 2^n - 1
-  // is exact for n <= 24, and beyond that the result is far above it. For
-  // n = 0 this is p itself, so small y keep their relative accuracy.
+  // is exact for n <= 24, and for the larger n up to 29 (y <= 20) its
+  // rounding is far below the result's ulp. For n = 0 this is p itself, so
+  // small y keep their relative accuracy.
   Value *s = m.pow2(m.toInt(n));
   return m.fma(s, p, m.sub(s, m.f(1.0)));
 }

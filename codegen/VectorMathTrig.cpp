@@ -9,11 +9,12 @@
 //    remainder a*(2/pi) - q, computed to about 2^-25 with fma and a two-part
 //    2/pi, moves q by one where needed;
 //  - pi/2 = P1 + P2 + P3 (three floats, 75 bits), and r = a - q*P1 is exact
-//    (a and q*P1 are multiples of 2^-24 less than 2 apart), the two further
-//    fma steps round once each on a value already of r's magnitude.
-// Beyond 2^24 the quadrant count q no longer fits a float's significand; the
-// functions return NaN there rather than a value with no correct digits,
-// and for ±inf and NaN as C does.
+//    (a and q*P1 are multiples of 2^-23 less than 1.25 apart, or where
+//    a < 1 multiples of 2^-24 less than 1 apart), the two further fma steps
+//    round once each on a value already of r's magnitude.
+// 2^24 is a round bound below 2^24*pi/2, where q stops fitting a float's
+// significand and this reduction ends. Beyond it the functions return NaN
+// rather than a value with no correct digits; for ±inf and NaN too, as C.
 //
 // sin(r) = r + r^3 S(r^2), cos(r) = 1 - r^2/2 + r^4 C(r^2), each with a
 // degree-2 polynomial: float32 near-minimax fits of our own for |r| <= pi/4

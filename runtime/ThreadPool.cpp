@@ -43,7 +43,7 @@ namespace {
 // How long waiting threads spin before they sleep. On the VMs gradc runs on
 // (measured on the 2-core Firecracker machines), waking a thread that sleeps
 // on a futex costs the waker ~25 us inside notify and the sleeper ~250 us
-// before it runs; on bare metal both are ~5-50 us. A worker that fell asleep
+// before it runs (bare metal is usually far quicker). A worker that fell asleep
 // thus costs the next call tens of microseconds and leaves the caller alone
 // for the calls after it, so workers keep spinning across the gaps between
 // a forward pass's kernels, and still go quiet well within a millisecond of
@@ -56,7 +56,7 @@ constexpr std::chrono::nanoseconds kWorkerSpin = std::chrono::microseconds(200);
 constexpr std::chrono::nanoseconds kCallerSpin = std::chrono::microseconds(1000);
 /// Past this much spinning a waiting thread also yields its core every few
 /// rounds, so that a pool with more threads than cores still makes progress.
-constexpr std::chrono::nanoseconds kPauseOnly = std::chrono::microseconds(50);
+constexpr std::chrono::nanoseconds kPauseOnly = std::chrono::microseconds(100);
 
 /// True on the pool's workers always, and on a caller while it runs chunks:
 /// a parallelFor issued there runs inline instead of waiting on a pool that

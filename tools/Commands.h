@@ -60,5 +60,6 @@ Command addCheck(CLI::App &app);
 Command addCompile(CLI::App &app);
 Command addRun(CLI::App &app);
 Command addGradcheck(CLI::App &app);
+Command addBench(CLI::App &app);
 
 } // namespace gradc::tool
