@@ -249,10 +249,11 @@ void Emitter::emitGemm(const ir::Op &op) {
     return b_->CreateGEP(f32(), base(x), off);
   };
   llvm::FunctionCallee sgemm = module().getOrInsertFunction(
-      "gradc_rt_sgemm", b_->getVoidTy(), i32(), i32(), i64(), i64(), i64(), ptr(), i64(), ptr(),
-      i64(), ptr(), i64());
+      "gradc_rt_sgemm", b_->getVoidTy(), ptr(), i32(), i32(), i64(), i64(), i64(), ptr(), i64(),
+      ptr(), i64(), ptr(), i64());
+  llvm::Value *pool = b_->CreateLoad(ptr(), b_->CreateStructGEP(ctxTy_, kernel().ctx, 3), "pool");
   loopNest(batchExtents, false, [&](const Loops &batch) {
-    b_->CreateCall(sgemm, {b_->getInt32(l.transA), b_->getInt32(l.transB), c64(l.rows),
+    b_->CreateCall(sgemm, {pool, b_->getInt32(l.transA), b_->getInt32(l.transB), c64(l.rows),
                            c64(l.cols), c64(l.k), baseOf(l.a, batch), c64(l.lda),
                            baseOf(l.b, batch), c64(l.ldb), baseOf(2, batch), c64(l.ldc)});
   });

@@ -224,9 +224,14 @@ Emitter::Access Emitter::access(const ir::Op &op, const ir::IndexMap &map,
     b_->CreateStore(b_->CreateOr(b_->CreateLoad(b_->getInt1Ty(), ks_.fault), bad), ks_.fault);
     p = b_->CreateSelect(ok, p, c64(0));
     offset = b_->CreateAdd(offset, b_->CreateMul(p, c64(strides[a])));
-    if (kernels_[ks_.id].what.empty())
-      kernels_[ks_.id].what = "an index read from '" + index->name + "' is out of range [0, " +
-                              std::to_string(shape[a]) + ")";
+    KernelInfo &k = kernels_[ks_.id];
+    if (k.index.empty()) {
+      k.index = index->name;
+      k.offset = map[a].pos.constant;
+      k.bound = shape[a];
+      k.what = op.kind == ir::OpKind::ScatterAdd ? "scattering into '" + op.result()->name + "'"
+                                                 : "reading '" + op.operand(0)->name + "'";
+    }
   }
   r.offset = offset;
   r.inBounds = inside;

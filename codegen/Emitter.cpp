@@ -207,7 +207,7 @@ std::string Emitter::kernelFor(const ir::Op &op, const std::function<void()> &bo
   ks_.begin->setName("begin");
   ks_.end->setName("end");
   ks_.id = static_cast<int>(kernels_.size());
-  kernels_.push_back({name, op.loc, ""});
+  kernels_.push_back({name, op.loc, "", 0, 0, ""});
   auto *entry = llvm::BasicBlock::Create(*lctx_, "entry", fn);
   b_->SetInsertPoint(entry);
   ks_.fault = b_->CreateAlloca(b_->getInt1Ty(), nullptr, "fault");

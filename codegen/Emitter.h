@@ -37,7 +37,13 @@ namespace gradc::codegen {
 struct KernelInfo {
   std::string name; ///< the LLVM function's name
   SourceLoc loc;    ///< the equation
-  std::string what; ///< for a fault: "an index read from 'tok' is out of range ..."
+  // For a kernel that reads positions from an int tensor: which tensor, the
+  // offset added to its values, the size they must stay under, and what the
+  // positions address ("reading 'E'"), so that a fault can be reported as
+  // the interpreter reports it, with the offending value.
+  std::string index;
+  int64_t offset = 0, bound = 0;
+  std::string what;
 };
 
 /// One LLVM module in a context of its own, so that the shards of a graph

@@ -39,8 +39,10 @@ extern "C" {
 /// first fault wins); the entry function stops after that kernel.
 void gradc_rt_fault(gradc::codegen::KernelContext *ctx, int32_t kernel);
 /// C = op(A)·op(B) in row-major storage (float32), as cblas_sgemm with
-/// alpha 1 and beta 0; trans* nonzero reads the transposed matrix.
-void gradc_rt_sgemm(int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k,
+/// alpha 1 and beta 0; trans* nonzero reads the transposed matrix. A large
+/// product is split into blocks of rows (or columns) run on the thread pool
+/// `pool` (may be null), each a single-threaded OpenBLAS call.
+void gradc_rt_sgemm(void *pool, int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k,
                     const float *a, int64_t lda, const float *b, int64_t ldb, float *c,
                     int64_t ldc);
 }

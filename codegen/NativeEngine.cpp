@@ -151,10 +151,25 @@ void NativeEngine::call(NativeCode::Entry entry) {
   ctx.pool = pool_;
   ctx.fault = 0;
   entry(&ctx);
-  if (ctx.fault != 0) {
-    const KernelInfo &k = code_->kernels.at(static_cast<size_t>(ctx.fault - 1));
-    throw runtime::RuntimeFault(k.loc, k.what.empty() ? "an index is out of range" : k.what);
+  if (ctx.fault != 0)
+    throw runtime::RuntimeFault(code_->kernels.at(static_cast<size_t>(ctx.fault - 1)).loc,
+                                faultMessage(code_->kernels.at(static_cast<size_t>(ctx.fault - 1))));
+}
+
+std::string NativeEngine::faultMessage(const KernelInfo &k) const {
+  // The kernel only flagged the fault, to keep its loops branch-free; the
+  // offending value is found here, in the int tensor it read.
+  const ir::Value *index = g_.findValue(k.index);
+  if (index && plan_.has(index) && plan_.slot(index).kind != Slot::Inline) {
+    runtime::DTensor t = load(index->type, storage(index));
+    for (double v : t.data) {
+      int64_t p = static_cast<int64_t>(v) + k.offset;
+      if (p < 0 || p >= k.bound)
+        return "index " + std::to_string(p) + " out of range [0, " + std::to_string(k.bound) +
+               ") " + k.what;
+    }
   }
+  return "an index out of range [0, " + std::to_string(k.bound) + ") " + k.what;
 }
 
 void NativeEngine::runForward() {

@@ -53,6 +53,8 @@ private:
   void prepare();
   void call(NativeCode::Entry entry);
   const void *storage(const ir::Value *v) const;
+  /// The message of a fault of kernel `k`, as the interpreter words it.
+  std::string faultMessage(const KernelInfo &k) const;
 
   const ir::Graph &g_;
   MemoryPlan plan_;

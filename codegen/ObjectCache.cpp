@@ -22,8 +22,10 @@ namespace gradc::codegen {
 
 namespace {
 
-/// Bump when the generated code changes for the same graph and options.
-constexpr const char *kFormat = "gradc-native-5";
+/// The code generator's sources, hashed at build time: a rebuilt gradc with
+/// a changed code generator never loads what the old one compiled.
+#include "CodegenHash.inc"
+constexpr const char *kFormat = "gradc-native-5 " GRADC_CODEGEN_HASH;
 
 bool readFile(const std::string &path, std::string &out) {
   std::ifstream f(path, std::ios::binary);
@@ -92,7 +94,8 @@ std::optional<CachedCode> readCache(const std::string &stem) {
   for (auto &k : j["kernels"])
     c.kernels.push_back({k.value("name", ""),
                          SourceLoc{k.value("file", 0u), k.value("line", 0u), k.value("col", 0u)},
-                         k.value("what", "")});
+                         k.value("index", ""), k.value("offset", int64_t(0)),
+                         k.value("bound", int64_t(0)), k.value("what", "")});
   return c;
 }
 
@@ -109,6 +112,9 @@ void writeCache(const std::string &stem, const CachedCode &code) {
                        {"file", k.loc.file},
                        {"line", k.loc.line},
                        {"col", k.loc.col},
+                       {"index", k.index},
+                       {"offset", k.offset},
+                       {"bound", k.bound},
                        {"what", k.what}});
   nlohmann::json j{{"objects", code.objects.size()}, {"kernels", kernels}};
   writeQuietly(stem + ".json", j.dump());

@@ -88,7 +88,10 @@ class Model:
         """`gradc run`; returns (outputs by name, parameters used, gradients by name)."""
         out = os.path.join(workdir, "out-" + tag)
         saved = os.path.join(workdir, "params-" + tag + ".npz")
-        args = ["run", self.path, "--inputs", inputs_npz, "--seed", "0", "--out", out,
+        # The reference interpreter, in double precision like the PyTorch side;
+        # native float32 code is checked against the interpreter elsewhere
+        # (tests/unit/test_native_vs_interp.cpp).
+        args = ["run", self.path, "--interp", "--inputs", inputs_npz, "--seed", "0", "--out", out,
                 "--save-params", saved]
         for name, file in noise_files.items():
             args += ["--in", "%s=%s" % (name, file)]

@@ -264,6 +264,20 @@ def resnet_bn(I, P, N, training):
             "acc": accuracy(z, label)}
 
 
+@reference("resnet3_bn", ints={"label": "K"}, train_mode=True)
+def resnet3_bn(I, P, N, training):
+    def conv(x, name):
+        return F.conv2d(x, P[name + ".W"], P[name + ".c"], padding=1)
+
+    S = F.relu(batch_norm(conv(nchw(I["img"]), "A0"), P, "S0", training))
+    for k in (1, 2, 3):
+        U = F.relu(batch_norm(conv(S, "A%d" % k), P, "U%d" % k, training))
+        S = F.relu(S + batch_norm(conv(U, "B%d" % k), P, "N%d" % k, training))
+    z = F.linear(S.mean((2, 3)), P["z.W"], P["z.c"])
+    label = I["label"]
+    return {"z": z, "loss": F.cross_entropy(z, label), "acc": accuracy(z, label)}
+
+
 @reference("reduction_block")
 def reduction_block(I, P, N, training):
     L = nchw(I["L"])
