@@ -8,6 +8,7 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include <algorithm>
+#include <cctype>
 
 namespace gradc::codegen {
 
@@ -38,9 +39,12 @@ void Emitter::useShard(size_t i) {
 }
 
 std::string Emitter::kernelName(const ir::Op &op) const {
-  // The equation's value and where it is written: "h@lstm.grad:30",
-  // "grad.W@mlp.grad:12", "bwd.%57@..." for an unnamed temporary.
+  // The value the equation defines and where it is written, line:column:
+  // "h@30:3", "bwd.grad.W@12:9"; a temporary (a part of an equation) goes
+  // by its operation, "contract@16:23".
   std::string value = op.results.empty() ? std::string(op.mnemonic()) : op.result()->name;
+  if (value.empty() || std::isdigit(static_cast<unsigned char>(value[0])))
+    value = op.mnemonic();
   std::string where;
   if (op.loc.valid())
     where = "@" + std::to_string(op.loc.line) + ":" + std::to_string(op.loc.col);

@@ -55,7 +55,7 @@ NativeEngine::NativeEngine(const ir::Graph &g, const JitOptions &opts, runtime::
   code_ = compileGraph(g, plan_, opts);
   for (const LeafInfo &l : plan_.leaves()) {
     int64_t bytes = l.type.numElements() * MemoryPlan::elementBytes(l.type);
-    leaves_.emplace_back(static_cast<size_t>(bytes), true);
+    leaves_.emplace_back(static_cast<size_t>(bytes), false); // set before any run reads them
     leafPtrs_.push_back(leaves_.back().data());
   }
   held_.assign(leaves_.size(), false);
