@@ -431,3 +431,247 @@ class Gen:
         self.eq('%s = %s%s' % (ref(name, [v for v, _ in vars_]), e.text,
                                ' for ' + ', '.join(fors) if fors else ''))
         return self.add(name, axes, e.scale, e.vb)
+
+    # ------------------------------------------------------------ blocks ---
+    def blk_elementwise(self):
+        t = self.pick(lambda t: len(t.axes) <= 4)
+        axes = list(t.axes)
+        if self.p(0.25) and axes[-1] not in ('B', 'T', 'X', 'Y'):
+            axes[-1] = self.fdim()   # the anchor's last axis must then be summed or reduced
+        self.equation(axes, lambda c: self.expr(c, self.r(1, 3)))
+
+    def blk_whole(self):
+        """A whole-tensor equation over tensors of one shape, and a scalar."""
+        t = self.pick()
+        a, b = self.ch([u for u in self.pool if u.axes == t.axes]), self.pick(lambda u: u.axes == t.axes)
+        a.used = b.used = True
+        s = self.ch(['0.5', self.param([], 'scalar')[0]])
+        name = self.fresh('wt')
+        self.eq('%s = %s(%s) - %s*%s' % (name, self.ch(['tanh', 'sigmoid', 'softplus']), a.name, s, b.name))
+        self.f('whole_tensor')
+        self.add(name, t.axes, 1 + b.scale, a.vb or b.vb)
+
+    def blk_dense(self):
+        t = self.pick(lambda t: len(t.axes) >= 2)
+        axes, fan = t.axes[:-1] + [self.fdim()], self.dims[t.axes[-1]]
+
+        def build(ctx):
+            vs = ctx.match(axes)
+            w, std = self.param([axes[-1], t.axes[-1]], 'weight', fan)
+            c, _ = self.param([axes[-1]], 'bias')
+            e = self.read(t, ctx, vs[:-1] + [ctx.fresh()])
+            ctx.covered.add(vs[-1])
+            return self.unary(E('%s*%s + %s' % (ref(w, [vs[-1], 'i1']), e.text, ref(c, [vs[-1]])),
+                                math.sqrt(fan) * std * t.scale + 0.2, t.vb))
+        self.f('matmul')
+        self.equation(axes, build)
+
+    def blk_softmax(self):
+        t = self.pick(lambda t: len(t.axes) >= 2 and t.axes[-1] != 'B')
+        s = self.seq()
+        if self.p(0.5):  # p[..., v] = softmax(v: z[..., v]) inside a random expression
+            self.equation(t.axes, lambda c: self.unary(self.leaf_softmax(c)) if self.p(0.3)
+                          else self.leaf_softmax(c))
+        elif self.p(0.5) or not s:  # entropy: v not on the left is summed over the product
+            self.f('entropy')
+
+            def build(ctx):
+                vs = ctx.match(t.axes[:-1]) + [ctx.fresh()]
+                e = self.read(t, ctx, vs)
+                return E('-softmax(%s: %s)*log_softmax(%s: %s)' % (vs[-1], e.text, vs[-1], e.text), 2, t.vb)
+            self.equation(t.axes[:-1], build)
+        else:  # self-attention over time with a causal mask (an index variable as a value)
+            self.f('attention_causal')
+            att, out = self.fresh('att'), self.fresh('ctx')
+            self.eq('%s[b, t, m] = softmax(m: where(m <= t, %s*%s[b, t, i1]*%s[b, m, i1], -1e9))'
+                    % (att, 1.0 / self.dims[s.axes[2]], s.name, s.name))
+            self.eq('%s[b, t, j] = %s[b, t, i1]*%s[b, i1, j]' % (out, att, s.name))
+            s.used = True
+            self.add(out, s.axes, s.scale)
+
+    def blk_embed(self):
+        V, axes, D, k = self.dim('V', self.r(3, 6)), self.ch([['B'], ['B', 'T']]), self.fdim(), self.r(0, 3)
+        tok, name = self.int_input(axes, V), self.fresh('em')
+        sub, lhs = ref(tok, names(axes)), ref(name, names(axes) + ['j'])
+        if k == 0:
+            self.eq('%s = %s' % (lhs, ref(self.param([V, D], 'bias', init=('normal(0.5)', 0.5))[0],
+                                          [sub, 'j'])))
+            self.f('embedding_indirect')
+        elif k == 1:  # an indirect index plus a constant, into a table with a spare row
+            w, _ = self.param([self.dim('V1', self.dims[V] + 1, 'V + 1'), D], 'bias',
+                              init=('uniform(-0.7, 0.7)', 0.7))
+            self.eq('%s = %s*%s - %s' % (lhs, ref(w, [sub, 'j']), ref(w, [sub + ' + 1', 'j']),
+                                         ref(w, [sub + ' + 1', 'j'])))
+            self.f('indirect_plus_const')
+        elif k == 2:
+            self.std = True
+            if self.p(0.5):  # an int copy feeding the call
+                cp = self.fresh('tk')
+                self.eq('%s = %s' % (ref(cp, names(axes)), sub))
+                tok = cp
+                self.f('int_copy')
+            self.eq('%s = embedding(%s, V, %s)' % (name, tok, D))
+            self.f('std_embedding')
+        else:  # argmax gives an int tensor that indexes a parameter's rows
+            t = self.pick(lambda t: len(t.axes) == 2 and t.axes[0] == 'B' and t.axes[1] != 'B')
+            am = self.fresh('am')
+            self.eq('%s[b] = argmax(j: %s[b, j])' % (am, t.name))
+            w, _ = self.param([t.axes[1], D], 'bias')
+            self.eq('%s[b, j] = %s[%s[b], j]*%s[b, 0]' % (name, w, am, t.name))
+            t.used, axes = True, ['B']
+            self.f('argmax_indirect')
+        self.add(name, axes + [D], 1.0)
+
+    def blk_layout(self):
+        k = self.r(0, 3)
+        t = self.pick(lambda t: len(t.axes) == 2 and t.axes[0] == 'B' and t.axes[1] not in ('B', 'T'))
+        s = self.seq()
+        t.used, d, name = True, t.axes[1], self.fresh('lay')
+        if k == 0:  # concatenation with a second tensor
+            u = self.pick(lambda u: len(u.axes) == 2 and u.axes[0] == 'B' and u.axes[1] != 'B')
+            u.used, e = True, u.axes[1]
+            cd = self.dim('C%s%s' % (d, e), self.dims[d] + self.dims[e], '%s + %s' % (d, e))
+            self.eq('%s[b, k] = %s[b, k] + %s[b, k - %s] for k in 0..%s' % (name, t.name, u.name, d, cd))
+            self.f('concat')
+            self.add(name, ['B', cd], max(t.scale, u.scale), t.vb or u.vb)
+        elif k == 1:  # zero-padding the features up to a larger size, shifted by one
+            pd = self.dim('P%s' % d, self.dims[d] + 2, '%s + 2' % d)
+            self.eq('%s[b, k] = %s[b, k - 1] for k in 0..%s' % (name, t.name, pd))
+            self.f('pad_for')
+            self.add(name, ['B', pd], t.scale, t.vb)
+        elif k == 2 or not s:  # transpose
+            self.eq('%s[j, b] = %s[b, j]' % (name, t.name))
+            self.f('transpose')
+            self.add(name, [d, 'B'], t.scale, t.vb)
+        else:  # subsampling a sequence by 2 (stride, for clause)
+            T2 = self.dim('T2', (self.dims['T'] + 1) // 2, '(T + 1)/2')
+            self.eq('%s[b, u, j] = 0.5*%s[b, 2*u, j] + 0.5*%s[b, 2*u + 1, j] for u in 0..T2'
+                    % (name, s.name, s.name))
+            s.used = True
+            self.f('stride_subsample')
+            self.add(name, ['B', T2, s.axes[2]], s.scale, s.vb)
+
+    def boundary(self, name, pos, H, lead='b, '):
+        """Maybe a boundary equation name[b, pos, j]: a parameter, a pool row, an expression."""
+        k = self.r(0, 3)
+        if k == 0:
+            return
+        v = self.pick(lambda t: t.axes == ['B', H]) if k > 1 else None
+        if v:
+            v.used = True
+            rhs = '%s[b, j]' % v.name if k == 2 else 'tanh(%s[b, j])' % v.name
+        else:
+            rhs = '%s[j]' % self.param([H], 'bias')[0]
+        self.f('rec_boundary')
+        self.eq('%s[%s%s, j] = %s' % (name, lead, pos, rhs))
+
+    def rec_step(self, S, H, prev, vars_=(('b', 'B'), ('t', 'T'))):
+        """Σ W h[prev] + Σ U S[b, t, i] + c[j] (+ a random term, sometimes gated by h[prev])."""
+        w, _ = self.param([H, H], 'weight', self.dims[H])
+        u, _ = self.param([H, S.axes[2]], 'weight', self.dims[S.axes[2]])
+        c, _ = self.param([H], 'bias')
+        text = '%s[j, i1]*%s + %s[j, i2]*%s[b, t, i2] + %s[j]' % (w, prev % 'i1', u, S.name, c)
+        if self.p(0.5):
+            ctx = Ctx(list(vars_) + [('j', H)])
+            ctx.counter[0] = 10
+            x = self.expr(ctx, 2).text
+            self.f('rec_body_expr')
+            text += ' + 0.5*tanh(%s)' % x if self.p(0.6) else ' + 0.5*%s*tanh(%s)' % (prev % 'j', x)
+        return text
+
+    def blk_rec(self):
+        S, H, k, h = self.seq(), self.fdim(), self.r(0, 9), self.fresh('h')
+        S.used, out = True, ['B', 'T', H]
+        fwd = '%s[b, t-1, %%s]' % h
+        if k == 0:
+            self.f('rec_forward')
+            self.eq('%s[b, t, j] = tanh(%s)' % (h, self.rec_step(S, H, fwd)))
+            self.boundary(h, '-1', H)
+        elif k == 1:  # backward (boundary at T), sometimes two steps (T + 1), or bidirectional
+            two = self.p(0.4)
+            self.f('rec_backward', *(['rec_two_step_backward'] if two else []))
+            self.eq('%s[b, t, j] = tanh(%s%s)' % (h, self.rec_step(S, H, '%s[b, t+1, %%s]' % h),
+                                                  ' - 0.4*%s[b, t+2, j]' % h if two else ''))
+            self.boundary(h, 'T', H)
+            if two:
+                self.boundary(h, 'T + 1', H)
+            if self.p(0.4):
+                g, bi = self.fresh('h'), self.fresh('bi')
+                self.eq('%s[b, t, j] = tanh(%s)' % (g, self.rec_step(S, H, '%s[b, t-1, %%s]' % g)))
+                self.eq('%s[b, t, j] = %s[b, t, j]*%s[b, t, j]' % (bi, g, h))
+                self.f('rec_bidirectional')
+                self.add(bi, out, 1.0)
+        elif k == 2:  # two-step look-back, boundaries at -1 and -2
+            self.f('rec_two_step')
+            self.eq('%s[b, t, j] = tanh(%s + 0.5*%s[b, t-2, j])' % (h, self.rec_step(S, H, fwd), h))
+            self.boundary(h, '-1', H)
+            self.boundary(h, '-2', H)
+        elif k == 3:  # an LSTM-ish pair; the gate with its time axis first
+            self.f('rec_lstm_pair')
+            c, g = self.fresh('cell'), self.fresh('gate')
+            self.eq('%s[t, b, j] = sigmoid(%s)' % (g, self.rec_step(S, H, fwd)))
+            self.eq('%s[b, t, j] = %s[t, b, j]*%s[b, t-1, j] + (1 - %s[t, b, j])*tanh(%s)'
+                    % (c, g, c, g, self.rec_step(S, H, fwd)))
+            self.eq('%s[b, t, j] = tanh(%s[b, t, j])*sigmoid(%s)' % (h, c, self.rec_step(S, H, fwd)))
+            self.boundary(h, '-1', H)
+            self.boundary(c, '-1', H)
+            self.add(c, out, 1.0)
+        elif k == 4:  # layers: h[l] = tanh(W[l] h[l-1] + c[l]), h[-1] = a pool row
+            v = self.pick(lambda t: t.axes == ['B', H]) or self.equation(['B', H], lambda c: self.expr(c, 1))
+            L, v.used = self.dim('L', self.r(2, 3)), True
+            w, _ = self.param(['L', H, H], 'weight', self.dims[H])
+            c, _ = self.param(['L', H], 'bias')
+            self.eq('%s[l, b, j] = tanh(%s[l, j, i1]*%s[l-1, b, i1] + %s[l, j])' % (h, w, h, c))
+            self.eq('%s[-1, b, j] = %s[b, j]' % (h, v.name))
+            last = self.fresh('last')
+            self.eq('%s[b, j] = %s[L-1, b, j]' % (last, h))
+            self.f('rec_layers')
+            self.add(last, ['B', H], 1.0)
+            out = [L, 'B', H]
+        elif k == 5:  # a table along two axes (t, then j), a diagonal read
+            a, _ = self.param([], 'scalar')
+            self.eq('%s[t, j] = tanh(%s*%s[t-1, j] + 0.3*%s[t, j-1] + 0.2*%s[t-1, j-1] + %s[0, t, j])'
+                    % (h, a, h, h, h, S.name))
+            self.f('rec_2d')
+            return self.add(h, ['T', S.axes[2]], 1.0, False)
+        elif k == 6:  # greedy decoding: an argmax fed back as an indirect index
+            V, dec = self.dim('V', self.r(3, 6)), self.fresh('dec')
+            w, _ = self.param([V, H], 'weight', self.dims[H])
+            e, _ = self.param([V, H], 'bias')
+            self.eq('%s[b, t] = argmax(v: %s[v, j]*%s[b, t-1, j])' % (dec, w, h))
+            self.eq('%s[b, t, j] = tanh(%s[%s[b, t], j] + %s)' % (h, e, dec, self.rec_step(S, H, fwd)))
+            self.f('rec_greedy_argmax')
+        elif k == 7:  # a step attending over the whole input sequence (softmax over s)
+            H = S.axes[2]
+            att, w = self.fresh('att'), self.param([H, H], 'weight', self.dims[H])[0]
+            self.eq('%s[b, t, m] = softmax(m: 0.5*%s[b, t-1, i1]*%s[b, m, i1])' % (att, h, S.name))
+            self.eq('%s[b, t, j] = tanh(%s[b, t, m]*%s[b, m, j] + %s[j, i1]*%s[b, t-1, i1])'
+                    % (h, att, S.name, w, h))
+            self.boundary(h, '-1', H)
+            self.f('rec_attention')
+            out = ['B', 'T', H]
+        elif k == 8:  # stacked layers over time: nested, recurring along l and t
+            H, L = S.axes[2], self.dim('L', self.r(2, 3))
+            wx, _ = self.param(['L', H, H], 'weight', self.dims[H])
+            wh, _ = self.param(['L', H, H], 'weight', self.dims[H])
+            self.eq('%s[l, b, t, j] = tanh(%s[l, j, i1]*%s[l-1, b, t, i1] + %s[l, j, i2]*%s[l, b, t-1, i2])'
+                    % (h, wx, h, wh, h))
+            self.eq('%s[-1, b, t, j] = %s[b, t, j]' % (h, S.name))
+            top = self.fresh('top')
+            self.eq('%s[b, t, j] = %s[L-1, b, t, j]' % (top, h))
+            self.f('rec_nested_layers_time')
+            self.add(top, ['B', 'T', H], 1.0)
+            out = ['L', 'B', 'T', H]
+        else:  # an indirect read inside the step (token embeddings fed to an RNN)
+            V = self.dim('V', self.r(3, 6))
+            tok = self.int_input(['B', 'T'], V)
+            e, _ = self.param([V, H], 'bias', init=('normal(0.5)', 0.5))
+            self.eq('%s[b, t, j] = tanh(%s[%s[b, t], j] + %s)' % (h, e, tok, self.rec_step(S, H, fwd)))
+            self.boundary(h, '-1', H)
+            self.f('rec_embedding')
+        if out == ['B', 'T', H] and self.p(0.3):  # an equation outside the group reading the boundary
+            z = self.fresh('rz')
+            self.eq('%s[b, t, j] = %s[b, t-1, j]*%s[b, t, j]' % (z, h, h))
+            self.f('rec_read_outside')
+            self.add(z, out, 1.0)
+        self.add(h, out, 1.0)
