@@ -6,6 +6,7 @@
 #include "passes/Autodiff.h"
 #include "passes/ComposeRemaps.h"
 #include "passes/DeadCode.h"
+#include "passes/PackContractions.h"
 #include "passes/Remat.h"
 #include "passes/Stabilize.h"
 #include "support/Assert.h"
@@ -24,6 +25,10 @@ static void verifyOrDie(const ir::Graph &g, const char *stage) {
   throw InternalError(msg);
 }
 
+/// Checkpointing (with --remat), autodiff and clean-up of a lowered graph.
+static void differentiateGraph(ir::Graph &graph, DiagnosticEngine &diags,
+                               const BuildOptions &opts);
+
 std::unique_ptr<ir::Graph> buildGraph(const sema::Model &model, GraphKind kind,
                                       DiagnosticEngine &diags, BuildOptions opts) {
   std::unique_ptr<ir::Graph> g = lowerModel(model, kind != GraphKind::Eval);
@@ -32,11 +37,22 @@ std::unique_ptr<ir::Graph> buildGraph(const sema::Model &model, GraphKind kind,
     passes::eliminateDeadCode(*g);
     verifyOrDie(*g, "stabilization");
   }
-  if (kind != GraphKind::Gradient)
-    return g;
-  if (!g->loss.value)
-    diags.fatal(model.loc, "model '" + model.name +
-                               "' minimizes nothing: add 'minimize NAME' to take gradients");
+  if (kind == GraphKind::Gradient) {
+    if (!g->loss.value)
+      diags.fatal(model.loc, "model '" + model.name +
+                                 "' minimizes nothing: add 'minimize NAME' to take gradients");
+    differentiateGraph(*g, diags, opts);
+  }
+  if (opts.optimize && passes::packContractions(*g, opts.packMinFlops) > 0) {
+    passes::eliminateDeadCode(*g);
+    verifyOrDie(*g, "contraction packing");
+  }
+  return g;
+}
+
+static void differentiateGraph(ir::Graph &graph, DiagnosticEngine &diags,
+                               const BuildOptions &opts) {
+  ir::Graph *g = &graph;
   if (opts.remat) {
     // Reads of a recurrence's last step name that step alone, and a tensor
     // nothing reads needs no storage.
@@ -53,7 +69,6 @@ std::unique_ptr<ir::Graph> buildGraph(const sema::Model &model, GraphKind kind,
   verifyOrDie(*g, "autodiff");
   passes::eliminateDeadCode(*g);
   verifyOrDie(*g, "dead-code elimination");
-  return g;
 }
 
 } // namespace gradc::api

@@ -22,6 +22,12 @@ struct BuildOptions {
   /// Gradient: checkpoint recurrences every √T steps (passes/Remat.h); a
   /// recurrence that cannot be checkpointed gets a warning saying why.
   bool remat = false;
+  /// Rewrites for native code that keep the graph's meaning (passes/
+  /// PackContractions.h: convolutions and transposed products into GEMM
+  /// form), shown by `gradc compile --emit=opt`.
+  bool optimize = false;
+  /// The smallest contraction (multiply-adds) packing rewrites.
+  int64_t packMinFlops = 1 << 16;
 };
 
 /// Lowers the model, differentiates it for Gradient, cleans up and verifies.

@@ -114,6 +114,7 @@ struct Model::Impl {
       g = guarded([&] {
         api::BuildOptions bo;
         bo.remat = opts.remat;
+        bo.optimize = !opts.interpreter;
         return api::buildGraph(*fr.model, gradient ? api::GraphKind::Gradient : api::GraphKind::Eval,
                                diags, bo);
       });

@@ -63,7 +63,7 @@ std::vector<Shard> Emitter::emit(const std::string &moduleName) {
     fmf.setAllowContract(true);
     s.b->setFastMathFlags(fmf);
     llvm::Type *p = s.b->getPtrTy();
-    s.ctxTy = llvm::StructType::create(*s.ctx, {p, p, p, p, s.b->getInt32Ty()}, "gradc.ctx");
+    s.ctxTy = llvm::StructType::create(*s.ctx, {p, p, p, p, s.b->getInt32Ty(), p}, "gradc.ctx");
   }
   useShard(0);
 
@@ -240,6 +240,8 @@ void Emitter::callKernel(const std::string &kernel, int64_t outerExtent, int64_t
   llvm::Value *ctx = entryCtx_;
   auto *kty = llvm::FunctionType::get(b_->getVoidTy(), {ptr(), i64(), i64()}, false);
   llvm::FunctionCallee k = mod_->getOrInsertFunction(kernel, kty);
+  llvm::FunctionCallee now = mod_->getOrInsertFunction("gradc_rt_now", i64());
+  llvm::Value *t0 = opts_.profile ? b_->CreateCall(now) : nullptr;
   if (parallel && elements >= opts_.parallelMinElements && outerExtent > 1) {
     int64_t perIter = std::max<int64_t>(1, elements / outerExtent);
     int64_t grain = std::max<int64_t>(1, opts_.parallelMinElements / 2 / perIter);
@@ -249,6 +251,15 @@ void Emitter::callKernel(const std::string &kernel, int64_t outerExtent, int64_t
     b_->CreateCall(pf, {pool, k.getCallee(), ctx, c64(outerExtent), c64(grain)});
   } else {
     b_->CreateCall(k, {ctx, c64(0), c64(outerExtent)});
+  }
+  if (t0) {
+    int id = 0;
+    while (kernels_[id].name != kernel)
+      ++id;
+    llvm::Value *ticks = b_->CreateLoad(ptr(), b_->CreateStructGEP(ctxTy_, ctx, 5));
+    llvm::Value *slot = b_->CreateGEP(i64(), ticks, c64(id));
+    llvm::Value *dt = b_->CreateSub(b_->CreateCall(now), t0);
+    b_->CreateStore(b_->CreateAdd(b_->CreateLoad(i64(), slot), dt), slot);
   }
   if (!mayFault)
     return;

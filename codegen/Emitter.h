@@ -59,6 +59,8 @@ struct EmitOptions {
   int64_t gemmMinFlops = 4096;
   /// Loops with fewer elements than this run on the calling thread.
   int64_t parallelMinElements = 16384;
+  /// Time every kernel call into KernelContext::ticks (gradc bench --profile).
+  bool profile = false;
 };
 
 /// Builds the module for `g`; see the file comment.

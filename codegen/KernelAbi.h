@@ -26,6 +26,9 @@ struct KernelContext {
   int64_t *steps = nullptr;  ///< the current step of each recurrence
   void *pool = nullptr;      ///< runtime::ThreadPool, or null to run inline
   int32_t fault = 0;         ///< 1 + the id of the first kernel that faulted
+  /// Code compiled with EmitOptions::profile adds each kernel call's
+  /// duration in nanoseconds here, by kernel id.
+  int64_t *ticks = nullptr;
 };
 
 /// Entry points' symbol names.
@@ -38,6 +41,8 @@ extern "C" {
 /// Records that kernel `kernel` met an out-of-range indirect index (the
 /// first fault wins); the entry function stops after that kernel.
 void gradc_rt_fault(gradc::codegen::KernelContext *ctx, int32_t kernel);
+/// A monotonic clock in nanoseconds, for profiling code.
+int64_t gradc_rt_now();
 /// C = op(A)·op(B) in row-major storage (float32), as cblas_sgemm with
 /// alpha 1 and beta 0; trans* nonzero reads the transposed matrix. A large
 /// product is split into blocks of rows (or columns) run on the thread pool

@@ -61,6 +61,7 @@ NativeEngine::NativeEngine(const ir::Graph &g, const JitOptions &opts, runtime::
   held_.assign(leaves_.size(), false);
   fixedNoise_.assign(leaves_.size(), false);
   steps_.assign(static_cast<size_t>(countRecurrences(g.top)) + 1, 0);
+  ticks_.assign(code_->kernels.size() + 1, 0);
 }
 
 NativeEngine::~NativeEngine() = default;
@@ -150,6 +151,7 @@ void NativeEngine::call(NativeCode::Entry entry) {
   ctx.steps = steps_.data();
   ctx.pool = pool_;
   ctx.fault = 0;
+  ctx.ticks = ticks_.data();
   entry(&ctx);
   if (ctx.fault != 0)
     throw runtime::RuntimeFault(code_->kernels.at(static_cast<size_t>(ctx.fault - 1)).loc,

@@ -47,6 +47,9 @@ public:
   /// The leaf's float32 (or int32) storage, for zero-copy access.
   void *leafData(const std::string &leafName);
   const NativeCode &code() const { return *code_; }
+  /// Nanoseconds spent in each kernel (by KernelInfo index) since the
+  /// engine was made, for code compiled with EmitOptions::profile.
+  const std::vector<int64_t> &kernelTicks() const { return ticks_; }
   const MemoryPlan &plan() const { return plan_; }
 
 private:
@@ -66,6 +69,7 @@ private:
   std::vector<bool> fixedNoise_;               ///< a noise leaf the caller set
   std::vector<void *> leafPtrs_;
   std::vector<int64_t> steps_;
+  std::vector<int64_t> ticks_;
   uint64_t noiseSeed_ = 0, noiseCall_ = 0;
 };
 

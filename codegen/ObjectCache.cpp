@@ -64,7 +64,8 @@ std::string cacheStem(const std::string &dir, const ir::Graph &g, const JitOptio
       << tm.getTargetCPU().str() << "\n"
       << tm.getTargetFeatureString().str() << "\n"
       << "O" << opts.optLevel << " gemm " << opts.emit.gemmMinFlops << " par "
-      << opts.emit.parallelMinElements << " shards " << shards << "\n"
+      << opts.emit.parallelMinElements << " shards " << shards << " profile "
+      << opts.emit.profile << "\n"
       << ir::printGraph(g, nullptr);
   std::function<void(const ir::Region &)> locs = [&](const ir::Region &r) {
     for (auto &op : r.ops) {

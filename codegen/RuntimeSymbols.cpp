@@ -7,6 +7,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <chrono>
 #include <atomic>
 #include <cstring>
 
@@ -79,12 +80,19 @@ extern "C" void gradc_rt_sgemm(void *pool, int32_t transA, int32_t transB, int64
   tp->parallelFor(threads, 1, &sgemmChunks, &g);
 }
 
+extern "C" int64_t gradc_rt_now() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 namespace gradc::codegen {
 
 const std::vector<RuntimeSymbol> &runtimeSymbols() {
   static const std::vector<RuntimeSymbol> symbols = {
       {"gradc_rt_fault", reinterpret_cast<void *>(&gradc_rt_fault)},
       {"gradc_rt_sgemm", reinterpret_cast<void *>(&gradc_rt_sgemm)},
+      {"gradc_rt_now", reinterpret_cast<void *>(&gradc_rt_now)},
       {"gradc_rt_parallel_for", reinterpret_cast<void *>(&gradc_rt_parallel_for)},
       {"memcpy", reinterpret_cast<void *>(&std::memcpy)},
       {"memmove", reinterpret_cast<void *>(&std::memmove)},

@@ -34,6 +34,7 @@ struct BenchOptions {
   NativeOptions native;
   int iters = 20;
   bool json = false;
+  bool profile = false;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -68,11 +69,33 @@ int64_t plannedBytes(const codegen::NativeEngine &e) {
   return bytes;
 }
 
+/// The kernels that took the most time in `e`'s runs, with their equations.
+void printProfile(const codegen::NativeEngine &e, const SourceManager &sm, const char *pass) {
+  const std::vector<int64_t> &ticks = e.kernelTicks();
+  const std::vector<codegen::KernelInfo> &kernels = e.code().kernels;
+  std::vector<size_t> order(kernels.size());
+  int64_t total = 0;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    order[i] = i;
+    total += ticks[i];
+  }
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ticks[a] > ticks[b]; });
+  std::printf("  kernels by time in all %s runs (%zu kernels):\n", pass, kernels.size());
+  for (size_t r = 0; r < order.size() && r < 15; ++r) {
+    const codegen::KernelInfo &k = kernels[order[r]];
+    std::string where = k.loc.valid() ? sm.path(k.loc.file) + ":" + std::to_string(k.loc.line)
+                                      : std::string("?");
+    std::printf("    %5.1f%%  %-28s %s\n", total ? 100.0 * ticks[order[r]] / total : 0.0,
+                k.name.c_str(), where.c_str());
+  }
+}
+
 int runBench(const BenchOptions &o) {
   SourceManager sm;
   DiagnosticEngine diags(sm, &std::cerr);
   runtime::ThreadPool pool(o.native.threads);
   codegen::JitOptions jo = o.native.jit();
+  jo.emit.profile = o.profile;
   bool hasLoss;
 
   // A cold compile of what a training step needs (the cache bypassed) ...
@@ -81,7 +104,7 @@ int runBench(const BenchOptions &o) {
   hasLoss = fr.model->loss.has_value();
   auto trainGraph = api::buildGraph(*fr.model, hasLoss ? api::GraphKind::Gradient
                                                        : api::GraphKind::Train,
-                                    diags, {false, o.common.remat});
+                                    diags, {false, o.common.remat, true});
   codegen::JitOptions cold = jo;
   cold.cache = false;
   auto train = std::make_unique<codegen::NativeEngine>(*trainGraph, cold, &pool);
@@ -96,13 +119,13 @@ int runBench(const BenchOptions &o) {
     FrontendResult fr2 = runFrontend(o.common.file, nullptr, o.common.frontend(), sm2, diags2);
     auto g2 = api::buildGraph(*fr2.model, hasLoss ? api::GraphKind::Gradient
                                                   : api::GraphKind::Train,
-                              diags2, {false, o.common.remat});
+                              diags2, {false, o.common.remat, true});
     codegen::NativeEngine hit(*g2, jo, &pool);
     cachedMs = msSince(t1);
     if (!hit.code().fromCache)
       cachedMs = -1; // the cache directory is not writable
   }
-  auto evalGraph = api::buildGraph(*fr.model, api::GraphKind::Eval, diags);
+  auto evalGraph = api::buildGraph(*fr.model, api::GraphKind::Eval, diags, {true, false, true});
   codegen::NativeEngine eval(*evalGraph, jo, &pool);
 
   for (runtime::Engine *e : {static_cast<runtime::Engine *>(train.get()),
@@ -143,6 +166,8 @@ int runBench(const BenchOptions &o) {
     std::printf("  forward+backward %9.3f ms\n", gradMs);
   std::printf("  peak memory      %9.2f MiB\n",
               static_cast<double>(plannedBytes(*train)) / (1024.0 * 1024.0));
+  if (o.profile)
+    printProfile(*train, sm, hasLoss ? "forward+backward" : "forward");
   return kOk;
 }
 
@@ -156,6 +181,8 @@ Command addBench(CLI::App &app) {
   o->native.add(*cmd);
   cmd->add_option("--iters", o->iters, "timed runs of each pass (median reported)")
       ->check(CLI::Range(1, 1000000));
+  cmd->add_flag("--profile", o->profile,
+                "time every kernel of the forward+backward runs and list the slowest");
   cmd->add_flag("--json", o->json,
                 "print {compile_ms, cached_compile_ms, llvm_ms, forward_ms, grad_ms, step_ms, "
                 "peak_bytes, threads}");

@@ -89,13 +89,16 @@ int runCompile(const CompileOptions &o) {
           notation::printGradEquations(
               *api::buildGraph(*fr.model, api::GraphKind::Gradient, diags, {/*inputs=*/false, o.common.remat}), *fr.model, sm),
           o.out);
+    // opt, llvm and asm show the graph native code is made from.
+    bool optimized = o.emit == "opt" || o.emit == "llvm" || o.emit == "asm" || o.graph == "opt";
     graph = api::buildGraph(*fr.model,
-                       o.emit == "grad" || o.graph == "grad" ? api::GraphKind::Gradient
-                       : o.trainMode    ? api::GraphKind::Train
-                                        : api::GraphKind::Eval,
-                       diags, {true, o.common.remat});
+                            o.emit == "grad" || o.graph == "grad" || o.graph == "opt"
+                                ? api::GraphKind::Gradient
+                            : o.trainMode ? api::GraphKind::Train
+                                          : api::GraphKind::Eval,
+                            diags, {true, o.common.remat, optimized});
   }
-  if (o.emit == "ir" || o.emit == "grad")
+  if (o.emit == "ir" || o.emit == "grad" || o.emit == "opt")
     return writeOut(ir::printGraph(*graph, &sm), o.out);
   if (o.emit == "llvm" || o.emit == "asm") {
     codegen::MemoryPlan plan(*graph);
@@ -113,15 +116,16 @@ Command addCompile(CLI::App &app) {
   cmd->add_option("--emit", o->emit,
                   "ast: the syntax tree; ir: the forward graph; grad: forward and backward "
                   "graph; grad-eqs: the backward pass as equations in the model's notation; "
-                  "llvm: the optimized LLVM IR of the native code; asm: its assembly; "
-                  "dot: Graphviz")
-      ->check(CLI::IsMember({"ast", "ir", "grad", "grad-eqs", "llvm", "asm", "dot"}));
+                  "opt: the graph after the rewrites for native code; llvm: the optimized "
+                  "LLVM IR of the native code; asm: its assembly; dot: Graphviz")
+      ->check(CLI::IsMember({"ast", "ir", "grad", "grad-eqs", "opt", "llvm", "asm", "dot"}));
   cmd->add_option("-o", o->out, "write to this file instead of standard output");
   cmd->add_flag("--train-mode", o->trainMode, "lower the training graph (training = 1)");
   cmd->add_option("--graph", o->graph,
-                  "with --emit=dot|llvm|asm: fwd (the forward graph) or grad (forward and "
-                  "backward; in DOT coloured apart)")
-      ->check(CLI::IsMember({"fwd", "grad"}));
+                  "with --emit=opt|dot|llvm|asm: fwd (the forward graph), grad (forward and "
+                  "backward; in DOT coloured apart) or opt (forward and backward after the "
+                  "rewrites for native code)")
+      ->check(CLI::IsMember({"fwd", "grad", "opt"}));
   o->native.add(*cmd);
   return {cmd, [o] { return runCompile(*o); }};
 }

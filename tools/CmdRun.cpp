@@ -59,7 +59,7 @@ int runRun(const RunOptions &o) {
   std::unique_ptr<ir::Graph> g =
       api::buildGraph(*fr.model,
                  o.backward ? api::GraphKind::Gradient : o.trainMode ? api::GraphKind::Train : api::GraphKind::Eval,
-                 diags, {true, o.common.remat});
+                 diags, {true, o.common.remat, /*optimize=*/!o.interp});
 
   std::unique_ptr<runtime::ThreadPool> pool;
   std::unique_ptr<runtime::Engine> engine;

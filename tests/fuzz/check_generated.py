@@ -38,6 +38,8 @@ def run(cmd):
         return p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired:
         return 'timeout', '', 'timed out after %d s' % TIMEOUT
+    except OSError as e:   # e.g. the binary being relinked while the test runs
+        return 'oserror', '', str(e)
 
 
 def parse_meta(text):
@@ -91,7 +93,7 @@ def compare(a, b):
     return float(np.abs(a[fa] - b[fb]).max() / scale)
 
 
-def check_model(gradc, path, work, seed, cache):
+def check_model(gradc, path, work, seed, cache, run_args=(), native_args=()):
     """Returns (ok, message, features) for one model file."""
     text = open(path).read()
     bounds, feats = parse_meta(text)
@@ -107,11 +109,11 @@ def check_model(gradc, path, work, seed, cache):
     npz = os.path.join(work, name + '.inputs.npz')
     np.savez(npz, **arrays)
     dirs = {}
-    for engine, extra in (('native', ['--cache-dir', cache]), ('interp', ['--interp'])):
+    for engine, extra in (('native', ['--cache-dir', cache] + list(native_args)), ('interp', ['--interp'])):
         dirs[engine] = os.path.join(work, name + '.' + engine)
         shutil.rmtree(dirs[engine], ignore_errors=True)
         rc, _, err = run([gradc, 'run', path, '--backward', '--seed', '1', '--inputs', npz,
-                          '--out', dirs[engine]] + extra)
+                          '--out', dirs[engine]] + list(run_args) + extra)
         if rc != 0:
             what = 'internal error' if rc == 3 else 'exit %s' % rc
             return False, '%s run failed (%s): %s' % (engine, what, err.strip()), feats
@@ -138,6 +140,10 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--keep', help='keep models, inputs and results in this directory')
     ap.add_argument('--jobs', type=int, default=min(4, os.cpu_count() or 1))
+    ap.add_argument('--run-arg', action='append', default=[], metavar='ARG',
+                    help='an extra `gradc run` argument for both engines (e.g. --remat)')
+    ap.add_argument('--native-arg', action='append', default=[], metavar='ARG',
+                    help='an extra argument for the native run only (e.g. -O0, --threads=1)')
     a = ap.parse_args()
     gradc = os.path.abspath(a.gradc)
     tmp = tempfile.mkdtemp(prefix='gradc-fuzz-')
@@ -153,7 +159,8 @@ def main():
             paths.append(p)
         with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
             results = list(pool.map(
-                lambda ip: check_model(gradc, ip[1], work, a.seed * 1000 + ip[0], cache),
+                lambda ip: check_model(gradc, ip[1], work, a.seed * 1000 + ip[0], cache,
+                                       a.run_arg, a.native_arg),
                 enumerate(paths)))
         hist, failed = collections.Counter(), []
         for p, (ok, msg, feats) in zip(paths, results):

@@ -320,7 +320,7 @@ class Gen:
         """K[o, i, dt]*S[b, t + dt - 1, i]: a convolution over time with zero padding 1; dt
         takes its range from the kernel's axis of 3, t from S (a `v + e` subscript)."""
         t, (vb, vt) = self.seq(), ctx.match(['B', 'T'])
-        if not t or vt is None:
+        if not t or vt is None or vb is None:
             return None
         out = self.ch([vd for vd in ctx.vars if vd[1] not in ('B', 'T')] or ctx.vars[-1:])
         i, dt, fan = ctx.fresh(), ctx.fresh(), 3 * self.dims[t.axes[2]]
@@ -392,7 +392,8 @@ class Gen:
             return '%s %s %d' % (ref(tok, ctx.match(axes)), self.ch(['==', '<', '>=']), self.dims[bound] // 2)
         self.f('compare')
         a = self.leaf_read(ctx) or self.leaf_bias(ctx)
-        return '%s %s %s' % (a.text, self.ch(['>', '<', '>=']), self.ch(['0.1', '-0.2', '0']))
+        # Thresholds differ from every constant initializer (0.1 in f32 is not 0.1 in f64).
+        return '%s %s %s' % (a.text, self.ch(['>', '<', '>=']), self.ch(['0.15', '-0.25', '0']))
 
     def expr(self, ctx, depth):
         if depth <= 0 or self.p(0.2):
@@ -415,7 +416,7 @@ class Gen:
         if op == '/':
             return E('(%s)/(1 + (%s)^2)' % (a.text, b.text), a.scale, vb)
         if op == 'mask':
-            return E('(%s)*(%s > %s)' % (a.text, b.text, self.ch(['0', '0.2'])), a.scale, vb)
+            return E('(%s)*(%s > %s)' % (a.text, b.text, self.ch(['0', '0.25'])), a.scale, vb)
         if op in ('max', 'min'):
             return E('%s(%s, %s)' % (op, a.text, b.text), max(a.scale, b.scale), vb)
         return self.tame(E('(%s) %s 0.5*(%s)' % (a.text, op, b.text), a.scale + b.scale / 2, vb))
@@ -645,8 +646,8 @@ class Gen:
             H = S.axes[2]
             att, w = self.fresh('att'), self.param([H, H], 'weight', self.dims[H])[0]
             self.eq('%s[b, t, m] = softmax(m: 0.5*%s[b, t-1, i1]*%s[b, m, i1])' % (att, h, S.name))
-            self.eq('%s[b, t, j] = tanh(%s[b, t, m]*%s[b, m, j] + %s[j, i1]*%s[b, t-1, i1])'
-                    % (h, att, S.name, w, h))
+            self.eq('%s[b, t, j] = tanh(%s[b, t, m]*%s[b, m, j] + %s[j, i1]*%s[b, t-1, i1] + %s[b, t, j])'
+                    % (h, att, S.name, w, h, S.name))
             self.boundary(h, '-1', H)
             self.f('rec_attention')
             out = ['B', 'T', H]
@@ -675,3 +676,221 @@ class Gen:
             self.f('rec_read_outside')
             self.add(z, out, 1.0)
         self.add(h, out, 1.0)
+
+    def blk_std(self):
+        self.std, name = True, self.fresh('s')
+        k = self.ch(['dense', 'rnn', 'gru', 'ugrnn', 'lstm', 'conv', 'norm', 'norm', 'dropout'])
+        t = self.pick(lambda t: len(t.axes) >= 2 and t.axes[-1] != 'B')
+        axes, scale = t.axes, 1.0
+        if k == 'dense':
+            axes = t.axes[:-1] + [self.fdim()]
+            self.eq('%s = %s(dense(%s, %s))' % (name, self.ch(['relu', 'tanh', 'sigmoid']), t.name, axes[-1]))
+        elif k in ('rnn', 'gru', 'ugrnn', 'lstm'):
+            t, H = self.seq(), self.fdim()
+            axes = ['B', 'T', H]
+            if k == 'lstm':
+                c = self.fresh('sc')
+                self.eq('%s, %s = lstm(%s, %s)' % (name, c, t.name, H))
+                self.add(c, axes, 1.0)
+            else:
+                self.eq('%s = %s(%s, %s)' % (name, k, t.name, H))
+        elif k == 'conv':  # conv2d (stride, padding) and maybe maxpool; result dims declared
+            t, (s, pad) = self.image(), self.ch([(1, 1), (1, 0), (2, 1)])
+            X2, Y2 = [self.dim('C%s%d%d' % (d, s, pad), (self.dims[d] + 2 * pad - 3) // s + 1,
+                               '(%s + %d - 3)/%d + 1' % (d, 2 * pad, s)) for d in 'XY']
+            self.eq('%s = tanh(conv2d(%s, 3, C, %d, %d))' % (name, t.name, s, pad))
+            axes = ['B', X2, Y2, 'C']
+            if self.dims[X2] >= 2 and self.dims[Y2] >= 2 and self.p(0.6):
+                self.add(name, axes, 1.0).used = True
+                name = self.fresh('mp')
+                axes = ['B'] + [self.dim('M' + d, self.dims[d] // 2, d + '/2') for d in (X2, Y2)] + ['C']
+                self.eq('%s = maxpool(%s, 2)' % (name, self.pool[-1].name))
+                self.f('std_maxpool')
+            k = 'conv2d'
+        elif k == 'norm':  # batchnorm only of what varies over the batch (else var = 0)
+            bn = self.pick(lambda t: len(t.axes) >= 2 and t.axes[0] == 'B' and t.vb)
+            k = 'batchnorm' if bn and self.p(0.5) else 'layernorm'
+            t = bn if k == 'batchnorm' else t
+            self.eq('%s = %s(%s)' % (name, k, t.name))
+            axes, scale = t.axes, 2.0
+        else:
+            self.eq('%s = dropout(%s, 0.3)' % (name, t.name))
+            scale = 1.5 * t.scale
+        t.used = True
+        self.f('std_' + k)
+        self.add(name, axes, scale, t.vb)
+
+    def image(self):
+        im = self.pick(lambda t: t.axes == ['B', 'X', 'Y', 'C'])
+        if not im:
+            for d in 'XYC':
+                self.dim(d, self.r(1, 3) if d == 'C' else self.r(3, 6))
+            im = self.input(['B', 'X', 'Y', 'C'])
+        return im
+
+    def blk_conv(self):
+        """A 3x3 convolution written out (padding 1, stride 1 or 2 with a for clause), and a
+        max/min pooling binder with its own ranges over a padded window."""
+        img, name = self.image(), self.fresh('cv')
+        K, _ = self.param(['C', '3', '3', 'C'], 'weight', 9 * self.dims['C'])
+        img.used, axes = True, ['B', 'X', 'Y', 'C']
+        if self.p(0.4):
+            axes = ['B', self.dim('SX', (self.dims['X'] + 1) // 2, '(X + 1)/2'),
+                    self.dim('SY', (self.dims['Y'] + 1) // 2, '(Y + 1)/2'), 'C']
+            self.eq('%s[b, x, y, k] = tanh(%s[k, dx, dy, i1]*%s[b, 2*x + dx - 1, 2*y + dy - 1, i1])'
+                    ' for x in 0..SX, y in 0..SY' % (name, K, img.name))
+            self.f('conv2d_inline_stride2')
+        else:
+            self.eq('%s[b, x, y, k] = tanh(%s[k, dx, dy, i1]*%s[b, x + dx - 1, y + dy - 1, i1])'
+                    % (name, K, img.name))
+            self.f('conv2d_inline')
+        self.add(name, axes, 1.0)
+        if self.p(0.5):
+            P = self.fresh('pool')
+            self.eq('%s[b, x, y, k] = %s(dx in 0..3, dy in 0..3: %s[b, x + dx - 1, y + dy - 1, k])'
+                    ' for x in 0..%s, y in 0..%s' % (P, self.ch(['max', 'min']), name, axes[1], axes[2]))
+            self.f('pool_binder')
+            self.add(P, axes, 1.0)
+
+    def blk_def(self):
+        k, t, name, f = self.r(0, 2), self.pick(lambda t: len(t.axes) >= 2), self.fresh('df'), self.fresh('fn')
+        if k == 0:  # an elementwise def applied to indexed scalars
+            self.defs.append('def %s(a, c) = tanh(a)*sigmoid(c) + 0.1*a' % f)
+            u = self.pick(lambda u: u.axes == t.axes)
+            self.f('def_elementwise')
+            return self.equation(t.axes, lambda c: E('%s(%s, %s)' % (f, self.read(t, c).text,
+                                                                      self.read(u, c).text), 1.1))
+        if k == 1:  # a layer def with its own parameters over `...`
+            self.defs.append('def %s(x[..., I], dim O) {\n  param W[O, I] = lecun()\n  param c[O] = normal(0.1)\n'
+                             '  return tanh(W[o, i]*x[..., i] + c[o]) -> [..., o]\n}' % f)
+            D = self.fdim()
+            self.eq('%s = %s(%s, %s)' % (name, f, t.name, D))
+            self.f('def_layer')
+            self.add(name, t.axes[:-1] + [D], 1.0, t.vb)
+        else:  # a def reducing over its leading axes as a whole, count(...)
+            self.defs.append('def %s(x[..., C]) {\n  param s[C] = ones()\n  mu[c] = mean(...: x[..., c])\n'
+                             '  sq[c] = sum(...: (x[..., c] - mu[c])^2) / (count(...) - 1)\n'
+                             '  return s[c]*(x[..., c] - mu[c])/sqrt(sq[c] + 1) -> [..., c]\n}' % f)
+            self.eq('%s = %s(%s)' % (name, f, t.name))
+            self.f('def_ellipsis_reduce')
+            self.add(name, t.axes, 2 * t.scale, t.vb)
+        t.used = True
+
+    def blk_noise(self):
+        """A VAE-like reparameterization with a noise tensor; kl_normal joins the loss."""
+        D, ep, name = self.fdim(), self.fresh('eps'), self.fresh('zs')
+        mu = self.equation(['B', D], lambda c: self.expr(c, 1))
+        lv = self.equation(['B', D], lambda c: E('tanh(%s)' % self.expr(c, 1).text, 1))
+        self.decls.append('noise %s[B, %s] = %s' % (ep, D, self.ch(['normal(1)', 'uniform(-1, 1)'])))
+        self.eq('%s[b, j] = %s[b, j] + exp(0.5*%s[b, j])*%s[b, j]' % (name, mu.name, lv.name, ep))
+        mu.used = lv.used = True
+        self.f('noise')
+        self.add(name, ['B', D], mu.scale + 2)
+        self.kl.append((mu.name, lv.name))
+
+    def blk_scalar(self):
+        """A scalar tensor read by name inside an indexed equation."""
+        t, sc, name = self.pick(), self.fresh('sc'), self.fresh('ss')
+        vs = names(t.axes)
+        self.eq('%s = mean(%s: %s^2)' % (sc, ', '.join(vs), ref(t.name, vs)))
+        self.eq('%s = tanh(%s)*%s' % (ref(name, vs), ref(t.name, vs), sc))
+        t.used = True
+        self.f('scalar_tensor')
+        self.add(name, t.axes, t.scale ** 2, t.vb)
+
+    # -------------------------------------------------------------- loss ---
+    def loss_term(self, t):
+        vs = names(t.axes)
+        all_, r, k = ', '.join(vs), ref(t.name, vs), self.r(0, 7)
+        bc = len(t.axes) == 2 and t.axes[0] == 'B' and t.axes[1] != 'B'   # logits z[b, c]
+        if k == 1:
+            tg = self.input(t.axes)
+            tg.used = True
+            return 'sum(%s: %s*%s)' % (all_, r, ref(tg.name, vs))
+        if k == 2:
+            return '0.1*sum(%s: abs(%s))' % (all_, r)
+        if k == 3:
+            self.std = True
+            if bc:
+                self.f('std_cross_entropy')
+                return 'cross_entropy(%s, %s)' % (t.name, self.int_input(['B'], t.axes[1]))
+            tg = self.input(t.axes)
+            tg.used = True
+            self.f('std_mse')
+            return 'mse(%s, %s)' % (t.name, tg.name)
+        if k == 4:
+            self.std, f = True, self.ch(['l1', 'l2'])
+            self.f('std_' + f)
+            return '0.1*%s(%s)' % (f, t.name)
+        if k == 5 and bc:
+            self.f('label_pick')
+            lab = self.int_input(['B'], t.axes[1])
+            return 'mean(b: logsumexp(j: %s[b, j]) - %s[b, %s[b]])' % (t.name, t.name, lab)
+        if k == 6 and bc:   # a one-hot target from an index compared with a label
+            self.f('one_hot')
+            lab = self.int_input(['B'], t.axes[1])
+            return '-mean(b: sum(j: where(j == %s[b], 1, 0)*log_softmax(j: %s[b, j])))' % (lab, t.name)
+        if k == 7:
+            self.std = True
+            self.f('std_bce_logits')
+            return 'mean(%s: bce_logits(%s, 0.5))' % (all_, r)
+        return 'mean(%s: %s^2)' % (all_, r)
+
+    def build(self):
+        for d, lo, hi in (('B', 2, 4), ('T', 2, 6), ('D1', 2, 6), ('D2', 2, 6), ('D3', 2, 6)):
+            self.dim(d, self.r(lo, hi))
+        self.input(['B', 'T', self.fdim()])
+        self.input(['B', self.fdim()])
+        blocks = [('elementwise', 4), ('whole', 1), ('dense', 2), ('softmax', 1.5), ('embed', 1.5),
+                  ('layout', 1.5), ('rec', 3), ('std', 2.5), ('conv', 0.7), ('def', 1.2),
+                  ('noise', 0.5), ('scalar', 0.5)]
+        for _ in range(self.r(5, 10)):
+            getattr(self, 'blk_' + self.rng.choices(*zip(*blocks))[0])()
+        # The loss depends on everything: every tensor nothing else reads gets a term.
+        terms = [self.loss_term(t) for t in self.pool if not t.used]
+        terms += ['kl_normal(%s, %s)' % kl for kl in self.kl]
+        if self.kl:
+            self.std = True
+            self.f('std_kl_normal')
+        if self.p(0.5):  # the loss in named scalar parts
+            parts = [self.fresh('lt') for _ in terms]
+            self.eqs += ['%s = %s' % pt for pt in zip(parts, terms)]
+            terms = parts
+        self.eq('loss = ' + ' + '.join(self.ch(['', '0.5*', '0.25*']) + t for t in terms))
+        made = [t for t in self.pool if not t.name.startswith('in')]
+        bc = [t for t in made if len(t.axes) == 2 and t.axes[0] == 'B' and t.axes[1] != 'B']
+        if bc and self.p(0.3):
+            t = self.ch(bc)
+            self.eq('metric acc = mean(b: argmax(j: %s[b, j]) == %s[b])' % (t.name, self.int_input(['B'], t.axes[1])))
+            self.f('metric')
+        if self.p(0.3):  # equations in any order: a name may be used before its line
+            self.rng.shuffle(self.eqs)
+            self.f('shuffled_order')
+        outs = [t.name for t in self.rng.sample(made, min(len(made), self.r(1, 3)))]
+        lines = ['# Generated by tests/fuzz/gen_models.py (%s).' % self.name]
+        lines += ['# fuzz-int: %s %d' % kv for kv in sorted(self.int_bounds.items())]
+        lines += ['# fuzz-features: ' + ' '.join(sorted(self.feat)), '']
+        lines += (['import "std"', ''] if self.std else []) + [d + '\n' for d in self.defs]
+        body = self.dim_lines + self.decls + self.eqs + ['output ' + ', '.join(outs), 'minimize loss']
+        return '\n'.join(lines + ['model %s {' % self.name] + ['  ' + l for l in body] + ['}']) + '\n'
+
+
+def generate(seed, index):
+    return Gen(seed, index).build()
+
+
+def main():
+    ap = argparse.ArgumentParser(description='random valid gradc models')
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--count', type=int, default=10)
+    ap.add_argument('--out', required=True)
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    for i in range(a.count):
+        text = generate(a.seed, i)
+        with open(os.path.join(a.out, 'gen_%d_%d.grad' % (a.seed, i)), 'w') as f:
+            f.write(text)
+
+
+if __name__ == '__main__':
+    main()

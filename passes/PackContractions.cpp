@@ -1,0 +1,311 @@
+//===- passes/PackContractions.cpp - Contractions into GEMM form -----------===//
+//
+// A plain contraction's loop variables (result axes, then reduction axes)
+// fall into four groups by where they appear:
+//
+//   batch  result variables both factors read
+//   M      result variables only the first factor reads
+//   N      result variables only the second factor reads
+//   K      reduction variables both factors read
+//
+// The GEMM tier (codegen/EmitGemm.cpp) needs each factor laid out with its
+// groups as contiguous runs of axes indexed by plain variables. A factor
+// that is not ("packed" below) is copied by one remap into the layout
+// [batch..., M or N..., K...], its variables in ascending order within each
+// group; the copy reads through the factor's own index map, so zero padding
+// and offsets survive. A convolution's input becomes its im2col matrix. The
+// contraction then reads the copies through identity maps; when its result
+// axes are not in [batch, M, N] order it computes that order and a remap
+// transposes back.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/PackContractions.h"
+
+#include "ir/Builder.h"
+#include "ir/Rewrite.h"
+#include "support/Assert.h"
+
+#include <algorithm>
+#include <functional>
+
+namespace gradc::passes {
+
+using namespace ir;
+
+namespace {
+
+enum Group { Batch, M, N, K, None };
+
+struct Plan {
+  std::vector<Group> group;  ///< per loop variable
+  std::vector<int64_t> extent;
+  std::vector<int> order;    ///< loop variables in canonical order: batch, M, N, K
+};
+
+/// The loop variables an affine position uses.
+std::vector<int> varsOf(const Affine &a) {
+  std::vector<int> r;
+  for (auto &[v, c] : a.terms)
+    if (v >= 0)
+      r.push_back(v);
+  return r;
+}
+
+/// `first`: the operand that plays the first factor (M's); the other plays
+/// the second (N's).
+bool classify(const Op &op, int first, Plan &p) {
+  int R = static_cast<int>(op.result()->type.rank());
+  p.extent = op.result()->type.shape;
+  p.extent.insert(p.extent.end(), op.reductionSizes.begin(), op.reductionSizes.end());
+  int L = static_cast<int>(p.extent.size());
+  std::vector<int> in(L, 0); // bit 1: first factor, bit 2: second
+  for (int f = 0; f < 2; ++f)
+    for (const AxisIndex &ax : op.maps[f == 0 ? first : 1 - first]) {
+      if (ax.isIndirect())
+        return false;
+      for (int v : varsOf(ax.pos))
+        in[v] |= 1 << f;
+    }
+  p.group.assign(L, None);
+  for (int v = 0; v < L; ++v) {
+    if (p.extent[v] == 1 && in[v] == 0)
+      continue; // a unit axis placed by nothing
+    if (v < R)
+      p.group[v] = in[v] == 3 ? Batch : in[v] == 1 ? M : in[v] == 2 ? N : None;
+    else
+      p.group[v] = in[v] == 3 ? K : None;
+    if (p.group[v] == None)
+      return false; // a broadcast or a sum over one factor: not a product
+  }
+  for (Group g : {Batch, M, N, K})
+    for (int v = 0; v < L; ++v)
+      if (p.group[v] == g)
+        p.order.push_back(v);
+  return true;
+}
+
+/// True when factor `f` already reads [batch, own, K] (or [batch, K, own])
+/// through plain variables, ascending within each group, at full extent.
+bool canonical(const Op &op, int first, int f, const Plan &p) {
+  const IndexMap &m = op.maps[f == 0 ? first : 1 - first];
+  const std::vector<int64_t> &shape = op.operand(f == 0 ? first : 1 - first)->type.shape;
+  std::vector<int> seq;
+  for (size_t a = 0; a < m.size(); ++a) {
+    std::vector<int> vs = varsOf(m[a].pos);
+    if (vs.empty())
+      continue; // a fixed position (a step's slice): a base offset
+    if (vs.size() != 1 || m[a].pos.coeff(vs[0]) != 1 || m[a].pos.constant != 0 ||
+        m[a].pos.terms.size() != 1 || shape[a] != p.extent[vs[0]])
+      return false;
+    seq.push_back(vs[0]);
+  }
+  Group own = f == 0 ? M : N;
+  auto groupSeq = [&](std::initializer_list<Group> gs) {
+    std::vector<int> r;
+    for (Group g : gs)
+      for (int v : p.order)
+        if (p.group[v] == g)
+          r.push_back(v);
+    return r;
+  };
+  return seq == groupSeq({Batch, own, K}) || seq == groupSeq({Batch, K, own});
+}
+
+/// A contraction whose output map sends each result axis to a distinct
+/// loop variable of the axis's extent (the gradient of a convolution's
+/// weights, W[k, j, dx, dy] += ..., or of a broadcast) is a plain
+/// contraction over those variables: renumbers it so, in place. A plain
+/// contraction runs in parallel over its result and needs no zero fill.
+bool makePlain(Op &op) {
+  if (op.kind != OpKind::Contract || op.outMap.empty())
+    return false;
+  const std::vector<int64_t> &shape = op.result()->type.shape;
+  int L = static_cast<int>(op.reductionSizes.size());
+  std::vector<int> to(L, -1);
+  for (size_t a = 0; a < op.outMap.size(); ++a) {
+    const AxisIndex &ax = op.outMap[a];
+    if (ax.isIndirect() || ax.pos.constant != 0 || ax.pos.terms.size() != 1)
+      return false;
+    auto [v, c] = ax.pos.terms[0];
+    if (v < 0 || c != 1 || to[v] >= 0 || op.reductionSizes[v] != shape[a])
+      return false;
+    to[v] = static_cast<int>(a);
+  }
+  std::vector<int64_t> reductions;
+  int next = static_cast<int>(shape.size());
+  for (int v = 0; v < L; ++v)
+    if (to[v] < 0) {
+      to[v] = next++;
+      reductions.push_back(op.reductionSizes[v]);
+    }
+  for (IndexMap &m : op.maps)
+    for (AxisIndex &ax : m) {
+      Affine r = Affine::constantOf(ax.pos.constant);
+      for (auto &[v, c] : ax.pos.terms)
+        r.add(v >= 0 ? to[v] : v, c);
+      ax.pos = r;
+    }
+  op.outMap.clear();
+  op.reductionSizes = reductions;
+  return true;
+}
+
+int64_t flopsOf(const Op &op) {
+  int64_t n = op.result()->type.numElements();
+  for (int64_t r : op.reductionSizes)
+    n *= r;
+  return n;
+}
+
+/// Rewrites `op` in place in its region; returns false if it stays.
+bool pack(Graph &g, Op &op, int64_t minFlops) {
+  if (op.kind != OpKind::Contract || !op.outMap.empty() || op.operands.size() != 2 ||
+      flopsOf(op) < minFlops)
+    return false;
+  // The factor holding the result's leading non-batch axis plays the rows
+  // (M), so that the product comes out in the result's own order.
+  int first = 0;
+  for (size_t v = 0; v < op.result()->type.shape.size(); ++v) {
+    bool in0 = false, in1 = false;
+    for (int f = 0; f < 2; ++f)
+      for (const AxisIndex &ax : op.maps[f])
+        for (int u : varsOf(ax.pos))
+          if (u == static_cast<int>(v))
+            (f == 0 ? in0 : in1) = true;
+    if (in0 != in1) {
+      first = in0 ? 0 : 1;
+      break;
+    }
+  }
+  Plan p;
+  if (!classify(op, first, p))
+    return false;
+  int64_t m = 1, n = 1;
+  for (int v : p.order) {
+    if (p.group[v] == M)
+      m *= p.extent[v];
+    if (p.group[v] == N)
+      n *= p.extent[v];
+  }
+  if (m < 2 || n < 2)
+    return false; // a matrix-vector product: no gain from copying
+  bool pack0 = !canonical(op, first, 0, p), pack1 = !canonical(op, first, 1, p);
+  int R = static_cast<int>(op.result()->type.rank());
+  // The result's canonical order: batch, M, N.
+  std::vector<int> resultOrder;
+  for (int v : p.order)
+    if (v < R)
+      resultOrder.push_back(v);
+  std::vector<int> identity(R);
+  for (int v = 0; v < R; ++v)
+    identity[v] = v;
+  bool transpose = resultOrder != identity;
+  if (!pack0 && !pack1 && !transpose)
+    return false; // already in GEMM form
+
+  Region *region = op.parent;
+  size_t at = 0;
+  while (region->ops[at].get() != &op)
+    ++at;
+  Builder B(g);
+  B.setBackward(op.backward);
+  B.setLoc(op.loc);
+  B.setInsertionPoint(region, at);
+
+  // New loop numbering: the canonical result order, then K.
+  std::vector<int> newIndex(p.extent.size(), -1);
+  std::vector<int64_t> newResultShape, newReduction;
+  int next = 0;
+  for (int v : resultOrder) {
+    newIndex[v] = next++;
+    newResultShape.push_back(p.extent[v]);
+  }
+  for (int v : p.order)
+    if (p.group[v] == K) {
+      newIndex[v] = next++;
+      newReduction.push_back(p.extent[v]);
+    }
+  auto renumber = [&](Affine a, const std::vector<int> &to) {
+    Affine r = Affine::constantOf(a.constant);
+    for (auto &[v, c] : a.terms)
+      r.add(v >= 0 ? to[v] : v, c);
+    return r;
+  };
+
+  std::vector<Value *> factors;
+  std::vector<IndexMap> maps;
+  for (int f = 0; f < 2; ++f) {
+    int k = f == 0 ? first : 1 - first; // the operand playing factor f
+    if (!(f == 0 ? pack0 : pack1)) {
+      IndexMap mm;
+      for (const AxisIndex &ax : op.maps[k])
+        mm.push_back({renumber(ax.pos, newIndex), -1, {}});
+      factors.push_back(op.operand(k));
+      maps.push_back(mm);
+      continue;
+    }
+    // The copy's axes: this factor's variables in canonical order.
+    std::vector<int> vars;
+    Group own = f == 0 ? M : N;
+    for (Group gr : {Batch, own, K})
+      for (int v : p.order)
+        if (p.group[v] == gr)
+          vars.push_back(v);
+    std::vector<int> local(p.extent.size(), -1);
+    std::vector<int64_t> shape;
+    for (size_t i = 0; i < vars.size(); ++i) {
+      local[vars[i]] = static_cast<int>(i);
+      shape.push_back(p.extent[vars[i]]);
+    }
+    IndexMap read;
+    for (const AxisIndex &ax : op.maps[k])
+      read.push_back({renumber(ax.pos, local), -1, {}});
+    Value *packed = B.remap(op.operand(k), read, shape, {}, op.symbols);
+    B.name(packed, op.operand(k)->name + ".packed");
+    IndexMap mm;
+    for (int v : vars)
+      mm.push_back({Affine::var(newIndex[v]), -1, {}});
+    factors.push_back(packed);
+    maps.push_back(mm);
+  }
+  std::vector<Value *> symbols = op.symbols;
+  if (pack0 && pack1)
+    symbols.clear(); // the copies took the step variables
+  Value *r = B.contract(factors, maps, newResultShape, newReduction, symbols);
+  if (transpose) {
+    // Axis i of r holds result variable resultOrder[i]: read it back there.
+    IndexMap back;
+    for (int i = 0; i < R; ++i)
+      back.push_back({Affine::var(resultOrder[i]), -1, {}});
+    r = B.remap(r, back, op.result()->type.shape);
+  }
+  std::string name = op.result()->name;
+  g.rename(op.result(), name + ".unpacked");
+  B.name(r, name);
+  replaceAllUses(g, op.result(), r);
+  return true;
+}
+
+} // namespace
+
+int packContractions(Graph &g, int64_t minFlops) {
+  std::vector<Op *> contracts;
+  std::function<void(Region &)> collect = [&](Region &r) {
+    for (auto &op : r.ops) {
+      if (op->kind == OpKind::Contract)
+        contracts.push_back(op.get());
+      if (op->body)
+        collect(*op->body);
+    }
+  };
+  collect(g.top);
+  int n = 0;
+  for (Op *op : contracts) {
+    n += makePlain(*op);
+    // A rewritten contraction is left unused; dead-code elimination removes it.
+    n += pack(g, *op, minFlops);
+  }
+  return n;
+}
+
+} // namespace gradc::passes
