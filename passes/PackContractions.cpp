@@ -150,6 +150,117 @@ bool makePlain(Op &op) {
   return true;
 }
 
+/// A plain contraction of three or more factors is split so that the one
+/// that is left is a product of two: a factor reading result variables only
+/// is multiplied in after the sum, and two factors reading the same loop
+/// variables (a GRU's W[j, i]·r[b, i]·h[b, t-1, i]) are multiplied first.
+/// Returns the contraction that still has the sum (one factor fewer), or
+/// null.
+Op *splitProduct(Graph &g, Op &op) {
+  if (op.kind != OpKind::Contract || !op.outMap.empty() || op.operands.size() < 3)
+    return nullptr;
+  std::vector<int64_t> extent = op.result()->type.shape;
+  extent.insert(extent.end(), op.reductionSizes.begin(), op.reductionSizes.end());
+  auto varSet = [&](size_t f) {
+    std::vector<int> vs;
+    for (const AxisIndex &ax : op.maps[f]) {
+      if (ax.isIndirect())
+        return std::vector<int>{-1};
+      for (int v : varsOf(ax.pos))
+        vs.push_back(v);
+    }
+    std::sort(vs.begin(), vs.end());
+    if (std::adjacent_find(vs.begin(), vs.end()) != vs.end())
+      return std::vector<int>{-1}; // a variable twice: a diagonal
+    return vs;
+  };
+  size_t n = op.operands.size();
+  int R = static_cast<int>(op.result()->type.rank());
+  // A factor that reads result variables only (h[b, i] in Σ_j g[b, j]·W[j, i]·h[b, i])
+  // does not take part in the sum: multiply it in afterwards.
+  for (size_t f = 0; f < n; ++f) {
+    std::vector<int> vf = varSet(f);
+    if (vf.empty() || vf[0] < 0 || vf.back() >= R)
+      continue;
+    Region *region = op.parent;
+    size_t at = 0;
+    while (region->ops[at].get() != &op)
+      ++at;
+    Builder B(g);
+    B.setBackward(op.backward);
+    B.setLoc(op.loc);
+    B.setInsertionPoint(region, at);
+    std::vector<Value *> rest;
+    std::vector<IndexMap> restMaps;
+    for (size_t k = 0; k < n; ++k)
+      if (k != f) {
+        rest.push_back(op.operand(k));
+        restMaps.push_back(op.maps[k]);
+      }
+    Value *sum = B.contract(rest, restMaps, op.result()->type.shape, op.reductionSizes,
+                            op.symbols);
+    Value *r = B.contract({op.operand(f), sum}, {op.maps[f], identityMap(R)},
+                          op.result()->type.shape, {}, op.symbols);
+    std::string name = op.result()->name;
+    g.rename(op.result(), name + ".unsplit");
+    B.name(r, name);
+    replaceAllUses(g, op.result(), r);
+    return sum->def;
+  }
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = i + 1; j < n; ++j) {
+      std::vector<int> vi = varSet(i), vj = varSet(j);
+      if (vi != vj || vi.empty() || vi[0] < 0)
+        continue;
+      Region *region = op.parent;
+      size_t at = 0;
+      while (region->ops[at].get() != &op)
+        ++at;
+      Builder B(g);
+      B.setBackward(op.backward);
+      B.setLoc(op.loc);
+      B.setInsertionPoint(region, at);
+      // The product's loops are the shared variables, in ascending order.
+      std::vector<int> local(extent.size(), -1);
+      std::vector<int64_t> shape;
+      for (size_t k = 0; k < vi.size(); ++k) {
+        local[vi[k]] = static_cast<int>(k);
+        shape.push_back(extent[vi[k]]);
+      }
+      auto renumber = [&](const IndexMap &m) {
+        IndexMap r;
+        for (const AxisIndex &ax : m) {
+          Affine a = Affine::constantOf(ax.pos.constant);
+          for (auto &[v, c] : ax.pos.terms)
+            a.add(v >= 0 ? local[v] : v, c);
+          r.push_back({a, -1, {}});
+        }
+        return r;
+      };
+      Value *prod = B.contract({op.operand(i), op.operand(j)},
+                               {renumber(op.maps[i]), renumber(op.maps[j])}, shape, {},
+                               op.symbols);
+      IndexMap pm;
+      for (int v : vi)
+        pm.push_back({Affine::var(v), -1, {}});
+      std::vector<Value *> factors{prod};
+      std::vector<IndexMap> maps{pm};
+      for (size_t k = 0; k < n; ++k)
+        if (k != i && k != j) {
+          factors.push_back(op.operand(k));
+          maps.push_back(op.maps[k]);
+        }
+      Value *r = B.contract(factors, maps, op.result()->type.shape, op.reductionSizes,
+                            op.symbols);
+      std::string name = op.result()->name;
+      g.rename(op.result(), name + ".unsplit");
+      B.name(r, name);
+      replaceAllUses(g, op.result(), r);
+      return r->def;
+    }
+  return nullptr;
+}
+
 int64_t flopsOf(const Op &op) {
   int64_t n = op.result()->type.numElements();
   for (int64_t r : op.reductionSizes)
@@ -302,6 +413,10 @@ int packContractions(Graph &g, int64_t minFlops) {
   int n = 0;
   for (Op *op : contracts) {
     n += makePlain(*op);
+    while (Op *fewer = splitProduct(g, *op)) {
+      op = fewer;
+      ++n;
+    }
     // A rewritten contraction is left unused; dead-code elimination removes it.
     n += pack(g, *op, minFlops);
   }

@@ -14,8 +14,9 @@ namespace gradc::passes {
 /// reads as 0 there as before), and a result in another order is computed in
 /// that order and remapped back. Contractions below `minFlops` multiply-adds
 /// stay as they are. A contraction with an output map that only permutes its
-/// variables (a weight gradient) becomes a plain one first. Returns the
-/// number of rewrites.
+/// variables (a weight gradient) becomes a plain one first, and one of three
+/// or more factors is split into products of two. Returns the number of
+/// rewrites.
 int packContractions(ir::Graph &g, int64_t minFlops = 1 << 16);
 
 } // namespace gradc::passes
