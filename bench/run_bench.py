@@ -10,8 +10,9 @@ machines, so only ratios within one run mean anything.
   models      forward and forward+backward of each model at the issue's shapes
   gemm        GFLOP/s of gradc's GEMM tier (a model that is one matrix product) against
               OpenBLAS sgemm (through numpy) at square and per-step RNN shapes
-  triad       GB/s of gradc's generated elementwise code (z = x + 3y) against a C triad
-              loop (gcc -O3 -march=native -fopenmp)
+  triad       GB/s of gradc's generated elementwise code against a C triad loop (gcc -O3
+              -march=native -fopenmp): one kernel (z = x + y, the triad's memory traffic) and
+              the triad itself (z = x + 3y, two kernels until the fusion passes exist)
   compile     cold compile (LLVM included) and compile from the cache, per model
 
 PyTorch runs with torch.set_num_threads(T) and OpenBLAS at 1 thread (TOOLCHAIN.md: both at
@@ -159,13 +160,17 @@ def run(args):
                                      statistics.median(g), statistics.median(o)))
         if want("triad"):
             lib = build_triad()
-            g, c = [], []
+            g, a, c = [], [], []
             for _ in range(args.rounds):
                 j = gradc_bench(args.gradc, "bench/models/triad.grad", {"N": TRIAD_N}, threads,
                                 args.iters, cache)
                 g.append(3 * 4 * TRIAD_N / j["forward_ms"] / 1e6)
+                j = gradc_bench(args.gradc, "bench/models/add.grad", {"N": TRIAD_N}, threads,
+                                args.iters, cache)
+                a.append(3 * 4 * TRIAD_N / j["forward_ms"] / 1e6)
                 c.append(c_triad(lib, threads, args.iters))
-            rows["triad"].append((threads, statistics.median(g), statistics.median(c)))
+            rows["triad"].append((threads, statistics.median(a), statistics.median(g),
+                                  statistics.median(c)))
     subprocess.run(["rm", "-rf", cache])
     return rows
 
@@ -194,10 +199,12 @@ def markdown(rows, args):
             out.append("| %s | %d | %.1f | %.1f | %.2f |" % (s, t, g, o, g / o))
         out.append("")
     if rows["triad"]:
-        out += ["| triad (3·64 MiB) | gradc GB/s | C loop GB/s | gradc/C |", "|---|---|---|---|"]
-        for t, g, c in rows["triad"]:
-            out.append("| %d thread%s | %.1f | %.1f | %.2f |" % (t, "" if t == 1 else "s", g, c,
-                                                                g / c))
+        out += ["| 3 streams of 64 MiB | gradc z = x + y GB/s (one kernel) | gradc z = x + 3y "
+                "GB/s (two kernels until fusion) | C triad loop GB/s | one kernel / C |",
+                "|---|---|---|---|---|"]
+        for t, a, g, c in rows["triad"]:
+            out.append("| %d thread%s | %.1f | %.1f | %.1f | %.2f |"
+                       % (t, "" if t == 1 else "s", a, g, c, a / c))
         out.append("")
     if rows["compile"]:
         out += ["| model | cold compile ms | from cache ms |", "|---|---|---|"]

@@ -3,14 +3,19 @@
 (double precision) on random valid models from gen_models.py.
 
     /usr/bin/python3 tests/fuzz/check_generated.py --gradc build/gradc [--count N] [--seed S]
-        [--keep DIR] [--jobs J]
+        [--keep DIR] [--jobs J] [--max-dim N] [--run-arg=ARG] [--native-arg=ARG]
+
+(--run-arg=--remat checkpoints both engines' recurrences; --native-arg=-O0 or =--threads=1
+varies the native side; --max-dim 40 lets one dim grow past the vector width.)
 
 For each model: `gradc check --json` must accept it (a rejection is a generator bug or a gradc
 bug, and fails the test either way); inputs are drawn with numpy (f32 normal(0, 0.5), int ids
 uniform below the bound the generator recorded in a `# fuzz-int:` line); `gradc run --backward`
 runs natively and with --interp; every .npy the two write (outputs, loss, grad/*) must agree:
 max|a-b| / max(max|b|, 0.01) <= 1e-4 per tensor, NaN and infinities at the same places.
-Prints one line per model and exits 1 if any model fails.
+Prints one line per model (and the model itself when it fails: the log alone reproduces a
+failure) and the coverage histogram, and exits 1 if any model fails. Compiled code goes to a
+temporary --cache-dir, removed at the end.
 """
 import argparse
 import collections
@@ -21,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import traceback
 
 import numpy as np
 
@@ -99,8 +105,9 @@ def check_model(gradc, path, work, seed, cache, run_args=(), native_args=()):
     bounds, feats = parse_meta(text)
     name = os.path.splitext(os.path.basename(path))[0]
     rc, out, err = run([gradc, 'check', path, '--json'])
-    if rc != 0:
-        return False, 'gradc check rejected the model (exit %s)\n%s%s' % (rc, err, text), feats
+    if rc != 0:   # exit 1: a diagnostic (a generator bug, or gradc rejecting a valid model)
+        what = 'internal error' if rc == 3 else 'rejected the model'
+        return False, 'gradc check: %s (exit %s)\n%s' % (what, rc, err), feats
     try:
         info = json.loads(out)
         arrays = draw_inputs(info, bounds, seed)
@@ -129,7 +136,7 @@ def check_model(gradc, path, work, seed, cache, run_args=(), native_args=()):
         elif e >= worst:
             worst, worst_name = e, f[:-4]
     if bad:
-        return False, 'mismatch ' + '; '.join(bad), feats
+        return False, 'native and interpreter differ: ' + '; '.join(bad), feats
     return True, 'worst %.2g (%s), %d tensors' % (worst, worst_name, len(fa)), feats
 
 
@@ -140,6 +147,7 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--keep', help='keep models, inputs and results in this directory')
     ap.add_argument('--jobs', type=int, default=min(4, os.cpu_count() or 1))
+    ap.add_argument('--max-dim', type=int, default=6, help='largest size of the generator\'s dim D3')
     ap.add_argument('--run-arg', action='append', default=[], metavar='ARG',
                     help='an extra `gradc run` argument for both engines (e.g. --remat)')
     ap.add_argument('--native-arg', action='append', default=[], metavar='ARG',
@@ -151,26 +159,30 @@ def main():
     os.makedirs(work, exist_ok=True)
     cache = os.path.join(tmp, 'cache')   # compiled objects go here, never to the user's cache
     try:
-        paths = []
-        for i in range(a.count):
+        def one(i):
             p = os.path.join(work, 'gen_%d_%d.grad' % (a.seed, i))
+            try:
+                text = gen_models.generate(a.seed, i, a.max_dim)
+            except Exception:   # a generator crash is a failure of this model, not of the run
+                return p, (False, 'generator crashed\n' + traceback.format_exc(), [])
             with open(p, 'w') as f:
-                f.write(gen_models.generate(a.seed, i))
-            paths.append(p)
-        with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
-            results = list(pool.map(
-                lambda ip: check_model(gradc, ip[1], work, a.seed * 1000 + ip[0], cache,
-                                       a.run_arg, a.native_arg),
-                enumerate(paths)))
+                f.write(text)
+            return p, check_model(gradc, p, work, a.seed * 1000 + i, cache, a.run_arg, a.native_arg)
+
         hist, failed = collections.Counter(), []
-        for p, (ok, msg, feats) in zip(paths, results):
-            hist.update(feats)
-            name = os.path.basename(p)
-            print('%s %s  %s' % ('PASS' if ok else 'FAIL', name, msg))
-            if not ok:
-                failed.append(name)
-        print('\n%d models, %d failed%s' % (len(paths), len(failed),
-                                            ': ' + ' '.join(failed) if failed else ''))
+        with concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
+            for p, (ok, msg, feats) in pool.map(one, range(a.count)):   # in order, as they finish
+                hist.update(feats)
+                name = os.path.basename(p)
+                print('%s %s  %s' % ('PASS' if ok else 'FAIL', name, msg), flush=True)
+                if not ok:   # the model itself, so that the log alone reproduces the failure
+                    failed.append(name)
+                    if os.path.exists(p):
+                        print(''.join('    | ' + l for l in open(p).readlines()), flush=True)
+        print('\n%d models, %d failed%s' % (a.count, len(failed), ': ' + ' '.join(failed) if failed else ''))
+        if failed:
+            print('reproduce: %s --gradc %s --seed %d --count %d --keep DIR'
+                  % (sys.argv[0], a.gradc, a.seed, a.count))
         print('constructs (models using each): ' +
               ', '.join('%s %d' % kv for kv in sorted(hist.items())))
         return 1 if failed else 0

@@ -105,8 +105,8 @@ UNARY = {'tanh': ('tanh(%s)', lambda s: 1), 'sigmoid': ('sigmoid(%s)', lambda s:
 
 
 class Gen:
-    def __init__(self, seed, index):
-        self.rng = random.Random(seed * 100003 + index)
+    def __init__(self, seed, index, max_dim=6):
+        self.rng, self.max_dim = random.Random(seed * 100003 + index), max_dim
         self.name = 'gen_%d_%d' % (seed, index)
         self.dims, self.dim_lines, self.decls, self.eqs, self.defs = {}, [], [], [], []
         self.pool, self.ints, self.int_bounds, self.kl = [], [], {}, []
@@ -379,11 +379,16 @@ class Gen:
         k = self.rng.random()
         if k < 0.35:
             return self.unary(self.expr(ctx, depth - 1))
-        a, b = self.expr(ctx, depth - 1), self.expr(ctx, depth - 1)
-        if k > 0.85:
+        op = 'where' if k > 0.85 else self.ch(['+', '-', '*', '/', 'max', 'min', 'mask', 'maxc'])
+        # Every sub-expression built is used: its reads gave left-side variables their ranges.
+        a = self.expr(ctx, depth - 1)
+        if op == 'maxc':   # max/min with a number no initializer equals (a tie would differ)
+            self.feat.add('fn_maxmin_const')
+            return E('%s(%s, %s)' % (self.ch(['max', 'min']), a.text, self.ch(['0.15', '-0.25'])), a.scale)
+        b = self.expr(ctx, depth - 1)
+        if op == 'where':
             self.feat.add('where')
             return E('where(%s, %s, %s)' % (self.cond(ctx), a.text, b.text), max(a.scale, b.scale))
-        op = self.ch(['+', '-', '*', '/', 'max', 'min', 'mask'])
         op = '+' if op in ('max', 'min') and a.text == b.text else op   # never a tie by construction
         self.feat.add({'+': 'add', '-': 'sub', '*': 'mul', '/': 'div', 'max': 'fn_max', 'min': 'fn_min',
                        'mask': 'compare_as_value'}[op])
@@ -419,7 +424,7 @@ class Gen:
         """A whole-tensor equation over tensors of one shape, and a scalar."""
         t, name = self.pick(), self.fresh('wt')
         a, b = self.ch([u for u in self.pool if u.axes == t.axes]), self.pick(lambda u: u.axes == t.axes)
-        s = self.ch(['0.5', self.param([], 'scalar')[0]])
+        s = self.param([], 'scalar')[0] if self.p(0.5) else '0.5'
         self.eq('%s = %s(%s) - %s*%s' % (name, self.ch(['tanh', 'sigmoid', 'softplus']), a.name, s, b.name),
                 'whole_tensor')
         self.use(a, b)
@@ -488,8 +493,10 @@ class Gen:
 
     def blk_layout(self):
         k, s, name = self.r(0, 3), self.seq(), self.fresh('lay')
-        t = self.use(self.pick(lambda t: is_bc(t) and t.axes[1] != 'T'))
+        t = self.pick(lambda t: is_bc(t) and t.axes[1] != 'T')
         d = t.axes[1]
+        if k < 3:   # `used` only for what an equation reads: unread tensors join the loss
+            self.use(t)
         if k == 0:  # concatenation with a second tensor
             u = self.use(self.pick(is_bc))
             cd = self.dim('C%s%s' % (d, u.axes[1]), self.dims[d] + self.dims[u.axes[1]], '%s + %s' % (d, u.axes[1]))
@@ -532,8 +539,10 @@ class Gen:
         return text
 
     def blk_rec(self):
-        S, H, k, h = self.use(self.seq()), self.fdim(), self.r(0, 9), self.fresh('h')
+        S, H, k, h = self.seq(), self.fdim(), self.r(0, 9), self.fresh('h')
         out, fwd = ['B', 'T', H], '%s[b, t-1, %%s]' % h
+        if k != 4:   # the layer recurrence does not read S
+            self.use(S)
         if k == 0:
             self.eq('%s[b, t, j] = tanh(%s)' % (h, self.rec_step(S, H, fwd)), 'rec_forward')
             self.boundary(h, '-1', H)
@@ -613,6 +622,10 @@ class Gen:
             z = self.fresh('rz')
             self.eq('%s[b, t, j] = %s[b, t-1, j]*%s[b, t, j]' % (z, h, h), 'rec_read_outside')
             self.add(z, out)
+        elif out == ['B', 'T', H] and self.p(0.3):  # the state after the last (or first) step
+            z = self.fresh('fin')
+            self.eq('%s[b, j] = %s[b, %s, j]' % (z, h, self.ch(['T-1', '0'])), 'rec_read_const_pos')
+            self.add(z, ['B', H])
         self.add(h, out)
 
     def blk_std(self):
@@ -620,6 +633,14 @@ class Gen:
         k = self.ch(['dense', 'rnn', 'gru', 'ugrnn', 'lstm', 'conv', 'norm', 'dropout'])
         t = self.pick(lambda t: len(t.axes) >= 2 and t.axes[-1] != 'B')
         axes, scale = t.axes, 1.0
+        if k == 'norm':
+            # Normalizing two values gives ±1 whatever they are: the gradient is a difference
+            # of equal terms, rounding noise in f32. So at least 3 values per statistic.
+            norm = self.ch(['batchnorm', 'layernorm'])
+            ok = (lambda u: u.axes[0] == 'B' and math.prod(self.dims[d] for d in u.axes[:-1]) >= 3) \
+                if norm == 'batchnorm' else (lambda u: self.dims[u.axes[-1]] >= 3)
+            t = self.pick(lambda u: len(u.axes) >= 2 and u.axes[-1] != 'B' and ok(u)) or t
+            k = k if ok(t) else 'dropout'
         if k == 'dense':
             axes = t.axes[:-1] + [self.fdim()]
             self.eq('%s = %s(dense(%s, %s))' % (name, self.ch(['relu', 'tanh', 'sigmoid']), t.name, axes[-1]))
@@ -647,11 +668,11 @@ class Gen:
             # Normalizing over an axis along which x is constant divides rounding noise by
             # sqrt(eps): f32 and f64 then differ by far more than 1e-4. Adding an input of the
             # same shape makes every position differ.
-            k, nx, noise = self.ch(['batchnorm', 'layernorm']), self.fresh('nx'), self.input(t.axes)
-            if k == 'batchnorm' and t.axes[0] != 'B':
-                k = 'layernorm'
+            k, nx, noise, axes = norm, self.fresh('nx'), self.input(t.axes), t.axes
             self.eq('%s = %s + %s' % (nx, t.name, self.use(noise).name))
-            self.eq('%s = %s(%s)' % (name, k, nx))
+            # sigmoid: Σ xhat² is constant, so a square loss right after would have a zero
+            # gradient made of rounding noise.
+            self.eq('%s = sigmoid(%s(%s))' % (name, k, nx))
             scale = 2.0
         else:
             self.eq('%s = dropout(%s, 0.3)' % (name, t.name))
@@ -689,18 +710,27 @@ class Gen:
             self.add(P, axes)
 
     def blk_def(self):
-        k, t, name, f = self.r(0, 2), self.pick(lambda t: len(t.axes) >= 2), self.fresh('df'), self.fresh('fn')
+        k, t, name, f = self.r(0, 3), self.pick(lambda t: len(t.axes) >= 2), self.fresh('df'), self.fresh('fn')
         if k == 0:  # an elementwise def applied to indexed scalars
             self.defs.append('def %s(a, c) = tanh(a)*sigmoid(c) + 0.1*a' % f)
             u = self.pick(lambda u: u.axes == t.axes)
             self.feat.add('def_elementwise')
             return self.equation(t.axes, lambda c: E('%s(%s, %s)' % (f, self.read(t, c).text,
                                                                       self.read(u, c).text), 1.1))
-        if k == 1:  # a layer def with its own parameters over `...`
+        if k in (1, 3):  # a layer def with its own parameters over `...`
             self.defs.append('def %s(x[..., I], dim O) {\n  param W[O, I] = lecun()\n  param c[O] = normal(0.1)\n'
                              '  return tanh(W[o, i]*x[..., i] + c[o]) -> [..., o]\n}' % f)
             D = self.fdim()
-            self.eq('%s = %s(%s, %s)' % (name, f, t.name, D), 'def_layer')
+            if k == 3:  # a def calling it twice and returning two tensors (h, g = ...)
+                g, f2 = self.fresh('dg'), self.fresh('fn')
+                self.defs.append('def %s(x[..., I], dim H) {\n  a = %s(x, H)\n  m1 = %s(a, I)\n'
+                                 '  g[..., i] = sigmoid(m1[..., i])*x[..., i]\n  return a, g\n}' % (f2, f, f))
+                self.eq('%s, %s = %s(%s, %s)' % (name, g, f2, t.name, D), 'def_nested_two_results')
+                self.add(g, t.axes, t.scale)
+            elif self.p(0.4):  # two calls in one statement (parameters NAME.W and NAME.2.W)
+                self.eq('%s = %s(%s, %s) - 0.5*%s(%s, %s)' % (name, f, t.name, D, f, t.name, D), 'def_two_calls')
+            else:
+                self.eq('%s = %s(%s, %s)' % (name, f, t.name, D), 'def_layer')
             self.add(name, t.axes[:-1] + [D])
         else:  # a def reducing over its leading axes as a whole, count(...)
             self.defs.append('def %s(x[..., C]) {\n  param s[C] = ones()\n  mu[c] = mean(...: x[..., c])\n'
@@ -720,6 +750,14 @@ class Gen:
         self.use(mu, lv)
         self.add(name, ['B', D], mu.scale + 2)
         self.kl.append((mu.name, lv.name))
+
+    def blk_state(self):
+        """A state read by an equation, with an update rule (not applied by run --backward)."""
+        t, st, name = self.use(self.pick(is_bc)), self.fresh('st'), self.fresh('sd')
+        self.decls.append('state %s[%s] = %s' % (st, t.axes[1], self.ch(['ones()', 'normal(0.5)'])))
+        self.eq('update %s[j] = 0.9*%s[j] + 0.1*mean(b: %s[b, j])' % (st, st, t.name), 'state_update')
+        self.eq('%s[b, j] = %s[b, j]*%s[j]' % (name, t.name, st))
+        self.add(name, t.axes, 2 * t.scale)
 
     def blk_scalar(self):
         """A scalar tensor read by name inside an indexed equation."""
@@ -756,13 +794,13 @@ class Gen:
         return 'mean(%s: %s^2)' % (all_, r)
 
     def build(self):
-        for d, lo, hi in (('B', 2, 4), ('T', 2, 6), ('D1', 2, 6), ('D2', 2, 6), ('D3', 2, 6)):
+        for d, lo, hi in (('B', 2, 4), ('T', 2, 6), ('D1', 2, 6), ('D2', 2, 6), ('D3', 2, self.max_dim)):
             self.dim(d, self.r(lo, hi))
         self.input(['B', 'T', self.fdim()])
         self.input(['B', self.fdim()])
         blocks = [('elementwise', 4), ('whole', 1), ('dense', 2), ('softmax', 1.5), ('embed', 1.5),
                   ('layout', 1.5), ('rec', 3), ('std', 2.5), ('conv', 0.7), ('def', 1.2),
-                  ('noise', 0.5), ('scalar', 0.5)]
+                  ('noise', 0.5), ('scalar', 0.5), ('state', 0.3)]
         for _ in range(self.r(5, 10)):
             getattr(self, 'blk_' + self.rng.choices(*zip(*blocks))[0])()
         # The loss depends on everything: every tensor nothing else reads gets a term.
@@ -782,6 +820,11 @@ class Gen:
             t = self.ch(bc)
             self.eq('metric acc = mean(b: argmax(j: %s[b, j]) == %s[b])'
                     % (t.name, self.int_input(['B'], t.axes[1])), 'metric')
+        if self.p(0.2):  # a training recipe (parsed and checked; run ignores it)
+            self.eq(self.ch(['optimizer adam(lr = 1e-3)', 'optimizer sgd(0.1)', 'optimizer momentum(0.01, beta = 0.8)']),
+                    'optimizer')
+            if self.p(0.5):
+                self.eq('clip_norm 5.0', 'clip_norm')
         if self.p(0.3):  # equations in any order: a name may be used before its line
             self.rng.shuffle(self.eqs)
             self.feat.add('shuffled_order')
@@ -794,8 +837,8 @@ class Gen:
         return '\n'.join(lines + ['model %s {' % self.name] + ['  ' + l for l in body] + ['}']) + '\n'
 
 
-def generate(seed, index):
-    return Gen(seed, index).build()
+def generate(seed, index, max_dim=6):
+    return Gen(seed, index, max_dim).build()
 
 
 def main():
@@ -803,10 +846,11 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--count', type=int, default=10)
     ap.add_argument('--out', required=True)
+    ap.add_argument('--max-dim', type=int, default=6, help='largest size of the dim D3')
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     for i in range(a.count):
-        text = generate(a.seed, i)   # before opening, so a generator crash leaves no empty file
+        text = generate(a.seed, i, a.max_dim)   # before opening, so a generator crash leaves no empty file
         with open(os.path.join(a.out, 'gen_%d_%d.grad' % (a.seed, i)), 'w') as f:
             f.write(text)
 
