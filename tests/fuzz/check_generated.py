@@ -23,6 +23,7 @@ import concurrent.futures
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -116,11 +117,11 @@ def check_model(gradc, path, work, seed, cache, run_args=(), native_args=()):
     npz = os.path.join(work, name + '.inputs.npz')
     np.savez(npz, **arrays)
     dirs = {}
-    for engine, extra in (('native', ['--cache-dir', cache] + list(native_args)), ('interp', ['--interp'])):
+    for engine, extra in (('native', list(native_args)), ('interp', ['--interp'])):
         dirs[engine] = os.path.join(work, name + '.' + engine)
         shutil.rmtree(dirs[engine], ignore_errors=True)
         rc, _, err = run([gradc, 'run', path, '--backward', '--seed', '1', '--inputs', npz,
-                          '--out', dirs[engine]] + list(run_args) + extra)
+                          '--out', dirs[engine], '--cache-dir', cache] + list(run_args) + extra)
         if rc != 0:
             what = 'internal error' if rc == 3 else 'exit %s' % rc
             return False, '%s run failed (%s): %s' % (engine, what, err.strip()), feats
@@ -158,6 +159,7 @@ def main():
     work = os.path.abspath(a.keep) if a.keep else tmp
     os.makedirs(work, exist_ok=True)
     cache = os.path.join(tmp, 'cache')   # compiled objects go here, never to the user's cache
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))   # a killed test still cleans up
     try:
         def one(i):
             p = os.path.join(work, 'gen_%d_%d.grad' % (a.seed, i))
