@@ -195,7 +195,18 @@ LV Lowerer::lower(const RExpr &e) {
     return lowerSum(e);
   case RKind::Reduce:
   case RKind::Normalize: {
+    // A bound variable that is also a recurrence's step here (softmax(t:
+    // x[t]) inside the equation of h[t]) ranges over all its values inside
+    // the binder: it is a loop variable there, not the current step.
+    std::map<int, int> hidden;
+    for (int v : e.vars)
+      if (auto it = symbolOf.find(v); it != symbolOf.end()) {
+        hidden.insert(*it);
+        symbolOf.erase(it);
+      }
     LV x = lower(*e.kids[0]);
+    for (auto &[v, level] : hidden)
+      symbolOf[v] = level;
     B.setLoc(e.loc);
     std::vector<int> vars = x.vars;
     bool missing = false;
@@ -208,8 +219,27 @@ LV Lowerer::lower(const RExpr &e) {
     std::vector<int> axes;
     for (int v : e.vars)
       axes.push_back(static_cast<int>(std::find(vars.begin(), vars.end(), v) - vars.begin()));
-    if (e.kind == RKind::Normalize)
-      return {B.normalize(e.op, xv, axes), vars};
+    if (e.kind == RKind::Normalize) {
+      ir::Value *n = B.normalize(e.op, xv, axes);
+      if (hidden.empty())
+        return {n, vars};
+      // The normalized tensor, read at the current step of each hidden variable.
+      ir::IndexMap m;
+      std::vector<ir::Value *> steps;
+      std::vector<int> kept;
+      for (int v : vars) {
+        auto h = hidden.find(v);
+        if (h == hidden.end()) {
+          m.push_back({ir::Affine::var(static_cast<int>(kept.size())), -1, {}});
+          kept.push_back(v);
+          continue;
+        }
+        m.push_back({ir::Affine{0, {{ir::Affine::symbolVar(static_cast<int>(steps.size())), 1}}},
+                     -1, {}});
+        steps.push_back(levels[h->second].step);
+      }
+      return {B.remap(n, m, sizes(kept), {}, steps), kept};
+    }
     std::vector<int> rest;
     for (int v : vars)
       if (std::find(e.vars.begin(), e.vars.end(), v) == e.vars.end())
