@@ -43,6 +43,9 @@ struct CarriedPlan {
   int64_t window = 0;   ///< w: how many steps back (or ahead) the body reads
   bool exposed = false; ///< read outside the loop: every step is kept
   bool tail = false;    ///< read outside only within the final window
+  /// Read outside only at positions no step writes (boundary values, or
+  /// past the end): the initial tensor serves those reads.
+  bool initialOnly = false;
   int slice = -1;       ///< the yield operand that writes it
 };
 
@@ -114,7 +117,8 @@ bool namedOutput(const Graph &g, const Value *v) {
 
 /// How the rest of the graph reads R's carried tensor `i`: not at all
 /// (returns 0), only at the last `need` positions written (a classifier
-/// reading h[b, T-1, j]: returns need), or anywhere (returns -1).
+/// reading h[b, T-1, j]: returns need), only at positions no step writes
+/// (returns -2), or anywhere (returns -1).
 int64_t outsideNeed(const Graph &g, const Op &R, size_t i) {
   const Value *c = R.results[i];
   if (namedOutput(g, c))
@@ -122,7 +126,7 @@ int64_t outsideNeed(const Graph &g, const Op &R, size_t i) {
   int axis = R.carried[i].axis;
   int64_t first = R.carried[i].offset, last = first + R.steps - 1; // written positions
   int64_t need = 0;
-  bool anywhere = false;
+  bool anywhere = false, used = false;
   std::function<void(const Region &)> visit = [&](const Region &r) {
     for (auto &op : r.ops) {
       for (size_t p = 0; p < op->operands.size(); ++p) {
@@ -133,6 +137,7 @@ int64_t outsideNeed(const Graph &g, const Op &R, size_t i) {
           anywhere = true;
           continue;
         }
+        used = true;
         auto [lo, hi] = affineRange(op->maps[0][axis].pos, op->result()->type.shape);
         lo = std::max(lo, first);
         hi = std::min(hi, last);
@@ -146,7 +151,7 @@ int64_t outsideNeed(const Graph &g, const Op &R, size_t i) {
     }
   };
   visit(g.top);
-  return anywhere ? -1 : need;
+  return anywhere ? -1 : need == 0 && used ? -2 : need;
 }
 
 /// The model's name for a carried tensor: "h" for its extended storage "h.ext".
@@ -206,6 +211,9 @@ bool analyze(const Graph &g, Op &R, std::vector<CarriedPlan> &plan, std::string 
     // Read outside at its last positions only: widen the window to them,
     // unless keeping every step costs less.
     int64_t need = outsideNeed(g, R, i), w = plan[i].window;
+    plan[i].initialOnly = need == -2;
+    if (need == -2)
+      need = 0;
     plan[i].exposed = need < 0 || R.steps + windows * w <= windows * std::max(w, need);
     plan[i].tail = !plan[i].exposed && need > 0;
     if (plan[i].tail)
@@ -272,6 +280,8 @@ public:
     for (const Group &grp : groups)
       runGroup(grp);
     for (size_t i = 0; i < nc; ++i) {
+      if (plan_[i].initialOnly && !plan_[i].exposed)
+        replaceAllUses(g_, R_.results[i], R_.operands[i]);
       if (!plan_[i].exposed && !plan_[i].tail)
         continue;
       Value *v = R_.operands[i];
