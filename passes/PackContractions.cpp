@@ -111,6 +111,28 @@ bool canonical(const Op &op, int first, int f, const Plan &p) {
   return seq == groupSeq({Batch, own, K}) || seq == groupSeq({Batch, K, own});
 }
 
+/// A builder that inserts before `op`, with its location and direction.
+Builder builderBefore(Graph &g, Op &op) {
+  Region *region = op.parent;
+  size_t at = 0;
+  while (region->ops[at].get() != &op)
+    ++at;
+  Builder B(g);
+  B.setBackward(op.backward);
+  B.setLoc(op.loc);
+  B.setInsertionPoint(region, at);
+  return B;
+}
+
+/// Makes every use of op's result use `r`, which takes over its name; the
+/// old op is left for dead-code elimination.
+void replaceResult(Graph &g, Builder &B, Op &op, Value *r) {
+  std::string name = op.result()->name;
+  g.rename(op.result(), name + ".replaced");
+  B.name(r, name);
+  replaceAllUses(g, op.result(), r);
+}
+
 /// A contraction whose output map sends each result axis to a distinct
 /// loop variable of the axis's extent (the gradient of a convolution's
 /// weights, W[k, j, dx, dy] += ..., or of a broadcast) is a plain
@@ -182,14 +204,7 @@ Op *splitProduct(Graph &g, Op &op) {
     std::vector<int> vf = varSet(f);
     if (vf.empty() || vf[0] < 0 || vf.back() >= R)
       continue;
-    Region *region = op.parent;
-    size_t at = 0;
-    while (region->ops[at].get() != &op)
-      ++at;
-    Builder B(g);
-    B.setBackward(op.backward);
-    B.setLoc(op.loc);
-    B.setInsertionPoint(region, at);
+    Builder B = builderBefore(g, op);
     std::vector<Value *> rest;
     std::vector<IndexMap> restMaps;
     for (size_t k = 0; k < n; ++k)
@@ -201,10 +216,7 @@ Op *splitProduct(Graph &g, Op &op) {
                             op.symbols);
     Value *r = B.contract({op.operand(f), sum}, {op.maps[f], identityMap(R)},
                           op.result()->type.shape, {}, op.symbols);
-    std::string name = op.result()->name;
-    g.rename(op.result(), name + ".unsplit");
-    B.name(r, name);
-    replaceAllUses(g, op.result(), r);
+    replaceResult(g, B, op, r);
     return sum->def;
   }
   for (size_t i = 0; i < n; ++i)
@@ -212,14 +224,7 @@ Op *splitProduct(Graph &g, Op &op) {
       std::vector<int> vi = varSet(i), vj = varSet(j);
       if (vi != vj || vi.empty() || vi[0] < 0)
         continue;
-      Region *region = op.parent;
-      size_t at = 0;
-      while (region->ops[at].get() != &op)
-        ++at;
-      Builder B(g);
-      B.setBackward(op.backward);
-      B.setLoc(op.loc);
-      B.setInsertionPoint(region, at);
+      Builder B = builderBefore(g, op);
       // The product's loops are the shared variables, in ascending order.
       std::vector<int> local(extent.size(), -1);
       std::vector<int64_t> shape;
@@ -252,10 +257,7 @@ Op *splitProduct(Graph &g, Op &op) {
         }
       Value *r = B.contract(factors, maps, op.result()->type.shape, op.reductionSizes,
                             op.symbols);
-      std::string name = op.result()->name;
-      g.rename(op.result(), name + ".unsplit");
-      B.name(r, name);
-      replaceAllUses(g, op.result(), r);
+      replaceResult(g, B, op, r);
       return r->def;
     }
   return nullptr;
@@ -314,14 +316,7 @@ bool pack(Graph &g, Op &op, int64_t minFlops) {
   if (!pack0 && !pack1 && !transpose)
     return false; // already in GEMM form
 
-  Region *region = op.parent;
-  size_t at = 0;
-  while (region->ops[at].get() != &op)
-    ++at;
-  Builder B(g);
-  B.setBackward(op.backward);
-  B.setLoc(op.loc);
-  B.setInsertionPoint(region, at);
+  Builder B = builderBefore(g, op);
 
   // New loop numbering: the canonical result order, then K.
   std::vector<int> newIndex(p.extent.size(), -1);
@@ -390,10 +385,7 @@ bool pack(Graph &g, Op &op, int64_t minFlops) {
       back.push_back({Affine::var(resultOrder[i]), -1, {}});
     r = B.remap(r, back, op.result()->type.shape);
   }
-  std::string name = op.result()->name;
-  g.rename(op.result(), name + ".unpacked");
-  B.name(r, name);
-  replaceAllUses(g, op.result(), r);
+  replaceResult(g, B, op, r);
   return true;
 }
 
