@@ -8,6 +8,7 @@
 #include "passes/DeadCode.h"
 #include "passes/PackContractions.h"
 #include "passes/Remat.h"
+#include "passes/Simplify.h"
 #include "passes/Stabilize.h"
 #include "support/Assert.h"
 #include "support/Diagnostics.h"
@@ -25,6 +26,19 @@ static void verifyOrDie(const ir::Graph &g, const char *stage) {
   throw InternalError(msg);
 }
 
+/// Folds constant conditions and merges repeated ops, then removes what
+/// nothing uses any more.
+static void simplifyGraph(ir::Graph &g, const char *stage, bool gathers = false) {
+  // Dead ops first: a value nothing reads must not come back to life as the
+  // one a later copy of it is merged into.
+  passes::eliminateDeadCode(g);
+  passes::SimplifyStats s = passes::simplify(g, gathers);
+  if (s.folded + s.merged + s.gathers == 0)
+    return;
+  passes::eliminateDeadCode(g);
+  verifyOrDie(g, stage);
+}
+
 /// Checkpointing (with --remat), autodiff and clean-up of a lowered graph.
 static void differentiateGraph(ir::Graph &graph, DiagnosticEngine &diags,
                                const BuildOptions &opts);
@@ -37,15 +51,24 @@ std::unique_ptr<ir::Graph> buildGraph(const sema::Model &model, GraphKind kind,
     passes::eliminateDeadCode(*g);
     verifyOrDie(*g, "stabilization");
   }
+  // The evaluation and training graphs stay as lowered unless asked to be
+  // optimized (`gradc compile --emit=ir` shows the equations one to one); a
+  // gradient graph is simplified first, so `where(training, ...)` leaves no
+  // masks in its backward pass.
+  if (kind == GraphKind::Gradient || opts.optimize)
+    simplifyGraph(*g, "simplification");
   if (kind == GraphKind::Gradient) {
     if (!g->loss.value)
       diags.fatal(model.loc, "model '" + model.name +
                                  "' minimizes nothing: add 'minimize NAME' to take gradients");
     differentiateGraph(*g, diags, opts);
   }
-  if (opts.optimize && passes::packContractions(*g, opts.packMinFlops) > 0) {
-    passes::eliminateDeadCode(*g);
-    verifyOrDie(*g, "contraction packing");
+  if (opts.optimize) {
+    if (passes::packContractions(*g, opts.packMinFlops) > 0) {
+      passes::eliminateDeadCode(*g);
+      verifyOrDie(*g, "contraction packing");
+    }
+    simplifyGraph(*g, "simplification for native code", /*gathers=*/true);
   }
   return g;
 }
@@ -69,6 +92,7 @@ static void differentiateGraph(ir::Graph &graph, DiagnosticEngine &diags,
   verifyOrDie(*g, "autodiff");
   passes::eliminateDeadCode(*g);
   verifyOrDie(*g, "dead-code elimination");
+  simplifyGraph(*g, "simplification of the backward pass");
 }
 
 } // namespace gradc::api

@@ -1,7 +1,8 @@
 //===- codegen/EmitElementwise.cpp - Elementwise ops and fills ------------===//
 //
 // An elementwise kernel is one flat loop over the result's elements (its
-// operands have the result's shape or rank 0), which the loop vectorizer
+// operands have the result's shape or rank 0; a kernel reading a view,
+// codegen/Views.h, is a loop nest instead), which the loop vectorizer
 // turns into 8-wide AVX2 code; exp, log, tanh, sigmoid, sin and cos are
 // gradc's own branch-free approximations (codegen/VectorMath.h), inlined
 // before vectorization. Each function matches the interpreter's definition
@@ -136,8 +137,34 @@ llvm::Value *Emitter::elementwiseValue(const ir::Op &op, const std::vector<llvm:
   }
 }
 
+bool Emitter::readsView(const ir::Op &op) const {
+  for (const ir::Value *v : op.operands)
+    if (plan_.isView(v))
+      return true;
+  return false;
+}
+
 void Emitter::emitElementwise(const ir::Op &op) {
   const ir::Value *r = op.result();
+  if (readsView(op)) {
+    // A loop nest over the result, split over its first axis: a view is
+    // read through its remap's map at the loop point (0 outside its
+    // source, as the remap would have stored), the other operands at the
+    // point's linear offset.
+    const std::vector<int64_t> &shape = r->type.shape;
+    loopNest(shape, true, [&](const Loops &idx) {
+      llvm::Value *i = linear(shape, idx);
+      std::vector<llvm::Value *> xs;
+      for (const ir::Value *v : op.operands) {
+        if (plan_.isView(v))
+          xs.push_back(readThrough(*v->def, 0, v->def->maps[0], idx, shape));
+        else
+          xs.push_back(loadF32(v, v->type.rank() == 0 ? c64(0) : i));
+      }
+      storeF32(r, i, elementwiseValue(op, xs));
+    });
+    return;
+  }
   loop(kernel().begin, kernel().end, [&](llvm::Value *i) {
     std::vector<llvm::Value *> xs;
     for (const ir::Value *v : op.operands)

@@ -14,6 +14,10 @@
 
 #include "support/Assert.h"
 
+#include <llvm/IR/MDBuilder.h>
+
+#include <map>
+
 namespace gradc::codegen {
 
 using ir::DType;
@@ -117,15 +121,47 @@ llvm::Value *Emitter::stepValue(const ir::Value *step) {
   return t;
 }
 
+llvm::Instruction *Emitter::tagged(llvm::Instruction *access, const ir::Value *v) {
+  const Slot &s = plan_.slot(v);
+  ks_.accesses.push_back({access, s.kind == Slot::Arena ? s.offset : -1 - s.leaf});
+  return access;
+}
+
+void Emitter::markDisjointTensors() {
+  // One alias scope per storage slot the kernel touches: an access is in its
+  // slot's scope and aliases none of the others. Different slots never
+  // overlap (MemoryPlan), so LLVM may vectorize without run-time overlap
+  // checks between, say, a remap's source and its result in the one arena.
+  std::map<int64_t, llvm::MDNode *> scopes;
+  llvm::MDBuilder md(*lctx_);
+  llvm::MDNode *domain = nullptr;
+  for (auto &[inst, slot] : ks_.accesses)
+    if (!scopes.count(slot)) {
+      if (!domain)
+        domain = md.createAnonymousAliasScopeDomain(ks_.fn->getName());
+      scopes[slot] = md.createAnonymousAliasScope(domain);
+    }
+  if (scopes.size() < 2)
+    return;
+  for (auto &[inst, slot] : ks_.accesses) {
+    std::vector<llvm::Metadata *> others;
+    for (auto &[other, scope] : scopes)
+      if (other != slot)
+        others.push_back(scope);
+    inst->setMetadata(llvm::LLVMContext::MD_alias_scope, llvm::MDNode::get(*lctx_, {scopes[slot]}));
+    inst->setMetadata(llvm::LLVMContext::MD_noalias, llvm::MDNode::get(*lctx_, others));
+  }
+}
+
 llvm::Value *Emitter::loadF32(const ir::Value *v, llvm::Value *offset) {
   const Slot &s = plan_.slot(v);
   if (s.kind == Slot::Inline)
     return llvm::ConstantFP::get(f32(), s.value);
   if (v->type.dtype == DType::I32) {
-    llvm::Value *x = b_->CreateLoad(i32(), b_->CreateGEP(i32(), base(v), offset));
+    llvm::Value *x = tagged(b_->CreateLoad(i32(), b_->CreateGEP(i32(), base(v), offset)), v);
     return b_->CreateSIToFP(x, f32());
   }
-  return b_->CreateLoad(f32(), b_->CreateGEP(f32(), base(v), offset));
+  return tagged(b_->CreateLoad(f32(), b_->CreateGEP(f32(), base(v), offset)), v);
 }
 
 llvm::Value *Emitter::loadIndex(const ir::Value *v, llvm::Value *offset) {
@@ -133,15 +169,16 @@ llvm::Value *Emitter::loadIndex(const ir::Value *v, llvm::Value *offset) {
   if (s.kind == Slot::Inline)
     return c64(static_cast<int64_t>(s.value));
   GRADC_ASSERT(v->type.dtype == DType::I32, "an index read from a non-int tensor");
-  return b_->CreateSExt(b_->CreateLoad(i32(), b_->CreateGEP(i32(), base(v), offset)), i64());
+  return b_->CreateSExt(tagged(b_->CreateLoad(i32(), b_->CreateGEP(i32(), base(v), offset)), v),
+                        i64());
 }
 
 void Emitter::storeF32(const ir::Value *v, llvm::Value *offset, llvm::Value *x) {
   if (v->type.dtype == DType::I32) {
-    b_->CreateStore(b_->CreateFPToSI(x, i32()), b_->CreateGEP(i32(), base(v), offset));
+    tagged(b_->CreateStore(b_->CreateFPToSI(x, i32()), b_->CreateGEP(i32(), base(v), offset)), v);
     return;
   }
-  b_->CreateStore(x, b_->CreateGEP(f32(), base(v), offset));
+  tagged(b_->CreateStore(x, b_->CreateGEP(f32(), base(v), offset)), v);
 }
 
 std::pair<int64_t, int64_t> Emitter::range(const ir::Op &op, const ir::Affine &a,

@@ -138,11 +138,14 @@ void Emitter::emitOp(const ir::Op &op) {
   switch (op.opClass()) {
   case OpClass::Unary:
   case OpClass::Binary:
-  case OpClass::Ternary: // one flat loop over the elements
+  case OpClass::Ternary: // one flat loop over the elements, unless a view is read
     body = [&] { emitElementwise(op); };
-    outer = t.numElements();
+    if (!readsView(op))
+      outer = t.numElements();
     break;
   case OpClass::Remap:
+    if (plan_.isView(op.result()))
+      return; // its readers read its source
     body = [&] { emitRemap(op); };
     break;
   case OpClass::Scatter: // writes may meet: one thread
@@ -211,12 +214,14 @@ std::string Emitter::kernelFor(const ir::Op &op, const std::function<void()> &bo
   ks_.begin->setName("begin");
   ks_.end->setName("end");
   ks_.id = static_cast<int>(kernels_.size());
-  kernels_.push_back({name, op.loc, "", 0, 0, ""});
+  kernels_.push_back({name, op.loc, "", 0, 0, "",
+                      op.kind == OpKind::Contract && isGemm(op) ? "gemm" : op.mnemonic()});
   auto *entry = llvm::BasicBlock::Create(*lctx_, "entry", fn);
   b_->SetInsertPoint(entry);
   ks_.fault = b_->CreateAlloca(b_->getInt1Ty(), nullptr, "fault");
   b_->CreateStore(b_->getFalse(), ks_.fault);
   body();
+  markDisjointTensors();
   // Report a fault once, after the loops, so that they stay branch-free.
   auto *report = llvm::BasicBlock::Create(*lctx_, "report", fn);
   auto *done = llvm::BasicBlock::Create(*lctx_, "done", fn);

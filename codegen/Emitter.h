@@ -44,6 +44,9 @@ struct KernelInfo {
   std::string index;
   int64_t offset = 0, bound = 0;
   std::string what;
+  /// The op's kind as `gradc bench --profile` groups kernels: its mnemonic,
+  /// or "gemm" for a contraction handed to the GEMM kernel.
+  std::string kind;
 };
 
 /// One LLVM module in a context of its own, so that the shards of a graph
@@ -86,6 +89,9 @@ public:
     int id = 0;
     llvm::Value *fault = nullptr; ///< an i1 alloca, set where an index is out of range
     std::map<const ir::Value *, llvm::Value *> bases; ///< base pointers loaded once
+    /// Loads and stores of tensor elements, with the storage slot each
+    /// touches (an arena offset, or -1 - leaf index), for markDisjointTensors.
+    std::vector<std::pair<llvm::Instruction *, int64_t>> accesses;
   };
 
   llvm::IRBuilder<> &b() { return *b_; }
@@ -121,6 +127,12 @@ public:
   llvm::Value *loadIndex(const ir::Value *v, llvm::Value *offset);
   /// Stores an f32 value into `v` (converting for an i32 tensor).
   void storeF32(const ir::Value *v, llvm::Value *offset, llvm::Value *x);
+  /// Records `access` (a load or store of an element of `v`) for
+  /// markDisjointTensors; returns it.
+  llvm::Instruction *tagged(llvm::Instruction *access, const ir::Value *v);
+  /// Tells LLVM that the kernel's accesses of different tensors never
+  /// overlap (alias-scope metadata); called when its body is complete.
+  void markDisjointTensors();
 
   /// Where an op's loop point lands in a tensor read (or written) through
   /// `map`: the linear offset, and whether it is inside the tensor (null
@@ -154,6 +166,8 @@ public:
   void emitReduce(const ir::Op &op);
   void emitNormalize(const ir::Op &op);
   void emitYield(const ir::Op &op);
+  /// True when an operand of `op` is a view (MemoryPlan::isView).
+  bool readsView(const ir::Op &op) const;
   /// The f32 result of an elementwise op on operand values.
   llvm::Value *elementwiseValue(const ir::Op &op, const std::vector<llvm::Value *> &xs);
 

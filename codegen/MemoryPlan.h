@@ -8,7 +8,8 @@
 // per executable, laid out once by this static plan: 64-byte aligned, one
 // slot per value (the carried tensors of a recurrence share their slot with
 // the body arguments that read them, and a step's values are reused by
-// every step). Buffer reuse across lifetimes is the memory-planning pass's
+// every step). A remap every reader of which reads it in place (a view,
+// codegen/Views.h) has no slot. Buffer reuse across lifetimes is the memory-planning pass's
 // job and can shrink this plan without changing its interface.
 //
 //===----------------------------------------------------------------------===//
@@ -19,6 +20,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace gradc::codegen {
@@ -47,6 +49,8 @@ public:
 
   const Slot &slot(const ir::Value *v) const;
   bool has(const ir::Value *v) const { return slots_.count(v) != 0; }
+  /// True for a remap's result that its readers read through its map.
+  bool isView(const ir::Value *v) const { return views_.count(v) != 0; }
   int64_t arenaBytes() const { return arenaBytes_; }
   const std::vector<LeafInfo> &leaves() const { return leaves_; }
   /// The leaf table index of `name`, or -1.
@@ -59,6 +63,7 @@ private:
   void place(const ir::Value *v);
 
   std::unordered_map<const ir::Value *, Slot> slots_;
+  std::unordered_set<const ir::Value *> views_;
   std::vector<LeafInfo> leaves_;
   int64_t arenaBytes_ = 0;
 };

@@ -96,7 +96,8 @@ std::optional<CachedCode> readCache(const std::string &stem) {
     c.kernels.push_back({k.value("name", ""),
                          SourceLoc{k.value("file", 0u), k.value("line", 0u), k.value("col", 0u)},
                          k.value("index", ""), k.value("offset", int64_t(0)),
-                         k.value("bound", int64_t(0)), k.value("what", "")});
+                         k.value("bound", int64_t(0)), k.value("what", ""),
+                         k.value("kind", "")});
   return c;
 }
 
@@ -116,7 +117,8 @@ void writeCache(const std::string &stem, const CachedCode &code) {
                        {"index", k.index},
                        {"offset", k.offset},
                        {"bound", k.bound},
-                       {"what", k.what}});
+                       {"what", k.what},
+                       {"kind", k.kind}});
   nlohmann::json j{{"objects", code.objects.size()}, {"kernels", kernels}};
   writeQuietly(stem + ".json", j.dump());
 }

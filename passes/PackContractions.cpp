@@ -11,9 +11,10 @@
 // The GEMM tier (codegen/EmitGemm.cpp) needs each factor laid out with its
 // groups as contiguous runs of axes indexed by plain variables. A factor
 // that is not ("packed" below) is copied by one remap into the layout
-// [batch..., M or N..., K...], its variables in ascending order within each
-// group; the copy reads through the factor's own index map, so zero padding
-// and offsets survive. A convolution's input becomes its im2col matrix. The
+// [batch..., M or N..., K...] or [batch..., K..., M or N...], its variables
+// within each group in the order the largest factor stores them
+// (followLargestFactor); the copy reads through the factor's own index map,
+// so zero padding and offsets survive. A convolution's input becomes its im2col matrix. The
 // contraction then reads the copies through identity maps; when its result
 // axes are not in [batch, M, N] order it computes that order and a remap
 // transposes back.
@@ -82,6 +83,60 @@ bool classify(const Op &op, int first, Plan &p) {
       if (p.group[v] == g)
         p.order.push_back(v);
   return true;
+}
+
+/// The number of elements a copy of operand `k` in GEMM layout would hold:
+/// the product of the extents of the loop variables its map reads.
+int64_t copyVolume(const Op &op, int k, const Plan &p) {
+  std::vector<bool> used(p.extent.size(), false);
+  for (const AxisIndex &ax : op.maps[k])
+    for (int v : varsOf(ax.pos))
+      used[v] = true;
+  int64_t n = 1;
+  for (size_t v = 0; v < used.size(); ++v)
+    if (used[v])
+      n *= p.extent[v];
+  return n;
+}
+
+/// Orders the variables within each group as the largest factor stores
+/// them: a variable it reads in a later axis comes later. Its copy (a
+/// convolution's im2col matrix) then moves contiguous runs of its innermost
+/// axis, and the forward convolution's copy of an input and its weight
+/// gradient's copy of the same input come out identical, so simplification
+/// keeps one. The result groups (M, N) are reordered only when the result is
+/// smaller than that copy, since a result out of order is transposed back.
+/// `kLast[f]` tells whether factor f's copy is laid out [batch, own, K]
+/// (true) or [batch, K, own], whichever keeps the largest factor's innermost
+/// axis innermost.
+void followLargestFactor(const Op &op, int first, Plan &p, bool kLast[2]) {
+  int big = copyVolume(op, 0, p) >= copyVolume(op, 1, p) ? 0 : 1;
+  std::vector<int> key(p.extent.size(), -1);
+  const IndexMap &m = op.maps[big];
+  for (size_t a = 0; a < m.size(); ++a)
+    for (int v : varsOf(m[a].pos))
+      key[v] = static_cast<int>(a);
+  bool reorderResult = op.result()->type.numElements() < copyVolume(op, big, p);
+  std::vector<int> order;
+  for (Group g : {Batch, M, N, K}) {
+    std::vector<int> vs;
+    for (int v : p.order)
+      if (p.group[v] == g)
+        vs.push_back(v);
+    if (g == K || reorderResult)
+      std::stable_sort(vs.begin(), vs.end(), [&](int a, int b) { return key[a] < key[b]; });
+    order.insert(order.end(), vs.begin(), vs.end());
+  }
+  p.order = order;
+  auto maxKey = [&](Group g) {
+    int r = -1;
+    for (int v : p.order)
+      if (p.group[v] == g)
+        r = std::max(r, key[v]);
+    return r;
+  };
+  int f = big == first ? 0 : 1; // the factor `big` plays
+  kLast[f] = maxKey(K) >= maxKey(f == 0 ? M : N);
 }
 
 /// True when factor `f` already reads [batch, own, K] (or [batch, K, own])
@@ -293,6 +348,8 @@ bool pack(Graph &g, Op &op, int64_t minFlops) {
   Plan p;
   if (!classify(op, first, p))
     return false;
+  bool kLast[2] = {true, true};
+  followLargestFactor(op, first, p, kLast);
   int64_t m = 1, n = 1;
   for (int v : p.order) {
     if (p.group[v] == M)
@@ -353,7 +410,7 @@ bool pack(Graph &g, Op &op, int64_t minFlops) {
     // The copy's axes: this factor's variables in canonical order.
     std::vector<int> vars;
     Group own = f == 0 ? M : N;
-    for (Group gr : {Batch, own, K})
+    for (Group gr : {Batch, kLast[f] ? own : K, kLast[f] ? K : own})
       for (int v : p.order)
         if (p.group[v] == gr)
           vars.push_back(v);

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -80,6 +81,21 @@ void printProfile(const codegen::NativeEngine &e, const SourceManager &sm, const
     total += ticks[i];
   }
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ticks[a] > ticks[b]; });
+  // Where the time goes by kind of op first: a model with many cheap
+  // kernels spends it in no single one.
+  std::map<std::string, std::pair<int64_t, int>> byKind;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    auto &[t, n] = byKind[kernels[i].kind];
+    t += ticks[i];
+    ++n;
+  }
+  std::vector<std::pair<std::string, std::pair<int64_t, int>>> kinds(byKind.begin(), byKind.end());
+  std::sort(kinds.begin(), kinds.end(),
+            [](const auto &a, const auto &b) { return a.second.first > b.second.first; });
+  std::printf("  time by kind of kernel in all %s runs:\n", pass);
+  for (const auto &[kind, tn] : kinds)
+    std::printf("    %5.1f%%  %-14s %4d kernel%s\n", total ? 100.0 * tn.first / total : 0.0,
+                kind.c_str(), tn.second, tn.second == 1 ? "" : "s");
   std::printf("  kernels by time in all %s runs (%zu kernels):\n", pass, kernels.size());
   for (size_t r = 0; r < order.size() && r < 15; ++r) {
     const codegen::KernelInfo &k = kernels[order[r]];
