@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "gradc/gradc.h"
 
+#include "api/ArrayConvert.h"
 #include "api/Pipeline.h"
 #include "codegen/NativeEngine.h"
 #include "frontend/CompileModel.h"
@@ -18,7 +19,6 @@
 #include "runtime/ThreadPool.h"
 #include "support/Assert.h"
 
-#include <cstring>
 #include <map>
 #include <sstream>
 
@@ -95,30 +95,40 @@ struct Model::Impl {
   std::ostringstream diagText;
   DiagnosticEngine diags{sm, &diagText};
   FrontendResult fr;
-  std::unique_ptr<ir::Graph> eval, grad;
+  /// Built on first use, by api::GraphKind: evaluation, training, gradient.
+  std::unique_ptr<ir::Graph> graphs[3];
 
-  /// Runs `f`, turning reported errors into gradc::Error with their text.
+  /// Runs `f`, turning reported errors into gradc::Error with their text;
+  /// warnings go to Options::warnings.
   template <class F> auto guarded(F f) -> decltype(f()) {
     try {
-      return f();
+      auto r = f();
+      if (opts.warnings)
+        *opts.warnings << diagText.str();
+      diagText.str("");
+      return r;
     } catch (const UserError &) {
-      throw Error(diagText.str());
+      std::string text = diagText.str();
+      diagText.str("");
+      throw Error(text);
     } catch (const sema::UsageError &e) {
-      throw Error(e.what());
+      throw UsageError(e.what());
     }
   }
 
-  const ir::Graph &graph(bool gradient) {
-    std::unique_ptr<ir::Graph> &g = gradient ? grad : eval;
+  const ir::Graph &graph(api::GraphKind kind) {
+    std::unique_ptr<ir::Graph> &g = graphs[static_cast<int>(kind)];
     if (!g)
       g = guarded([&] {
         api::BuildOptions bo;
         bo.remat = opts.remat;
         bo.optimize = !opts.interpreter;
-        return api::buildGraph(*fr.model, gradient ? api::GraphKind::Gradient : api::GraphKind::Eval,
-                               diags, bo);
+        return api::buildGraph(*fr.model, kind, diags, bo);
       });
     return *g;
+  }
+  const ir::Graph &graph(bool gradient) {
+    return graph(gradient ? api::GraphKind::Gradient : api::GraphKind::Eval);
   }
 };
 
@@ -162,6 +172,14 @@ std::vector<TensorInfo> Model::inputs() const {
   return r;
 }
 
+std::vector<TensorInfo> Model::noise() const {
+  std::vector<TensorInfo> r;
+  // Only the training graph draws noise (dropout is the identity in evaluation).
+  for (const ir::Op *op : impl_->graph(api::GraphKind::Train).leaves(ir::OpKind::Noise))
+    r.push_back(infoOf(op->name, op->result()->type));
+  return r;
+}
+
 std::vector<TensorInfo> Model::params() const {
   std::vector<TensorInfo> r;
   for (ir::OpKind k : {ir::OpKind::Param, ir::OpKind::State})
@@ -200,15 +218,15 @@ struct Session::Impl {
     std::unique_ptr<runtime::Engine> engine;
     std::map<std::string, uint64_t> seen; ///< leaf versions it holds
   };
-  Run runs[2]; ///< [0] evaluation graph, [1] gradient graph
-  int last = -1;
+  Run runs[3]; ///< by api::GraphKind: evaluation, training, gradient graph
+  int last = -1; ///< the api::GraphKind of the last pass
 
   Model::Impl &m() { return model->impl(); }
 
-  Run &runFor(bool gradient) {
-    Run &r = runs[gradient];
+  Run &runFor(api::GraphKind kind) {
+    Run &r = runs[static_cast<int>(kind)];
     if (!r.engine) {
-      const ir::Graph &g = m().graph(gradient);
+      const ir::Graph &g = m().graph(kind);
       const Options &o = m().opts;
       if (o.interpreter) {
         r.engine = std::make_unique<runtime::Interpreter>(g);
@@ -226,8 +244,8 @@ struct Session::Impl {
     return r;
   }
 
-  void pass(bool gradient) {
-    Run &r = runFor(gradient);
+  void pass(api::GraphKind kind) {
+    Run &r = runFor(kind);
     for (auto &[name, leaf] : leaves) {
       if (!r.engine->findLeaf(name))
         continue;
@@ -247,14 +265,12 @@ struct Session::Impl {
       d.error(f.loc, f.what());
       throw Error(os.str());
     }
-    last = gradient;
+    last = static_cast<int>(kind);
   }
 
   const ir::Op &leafOp(const std::string &name, const char *what) {
-    for (bool gradient : {false, true}) {
-      if (gradient && !model->hasLoss())
-        break;
-      for (auto &op : m().graph(gradient).top.ops)
+    for (api::GraphKind kind : {api::GraphKind::Eval, api::GraphKind::Train}) {
+      for (auto &op : m().graph(kind).top.ops)
         if (opClassOf(op->kind) == ir::OpClass::Leaf && op->kind != ir::OpKind::Constant &&
             op->kind != ir::OpKind::Iota && op->name == name)
           return *op;
@@ -298,13 +314,14 @@ void Session::setInput(const std::string &name, const Tensor &value) {
   impl_->setLeaf(name, value, op);
 }
 
-void Session::forward() { impl_->pass(false); }
+void Session::forward(bool trainingGraph) {
+  impl_->pass(trainingGraph ? api::GraphKind::Train : api::GraphKind::Eval);
+}
 
 void Session::backward() {
-  if (!impl_->model->hasLoss())
-    throw Error("model '" + impl_->model->name() +
-                "' minimizes nothing: add 'minimize NAME' to take gradients");
-  impl_->pass(true);
+  // A model that minimizes nothing is reported, at the model, by building
+  // its gradient graph.
+  impl_->pass(api::GraphKind::Gradient);
 }
 
 Tensor Session::output(const std::string &name) const {
@@ -323,13 +340,23 @@ Tensor Session::output(const std::string &name) const {
 }
 
 Tensor Session::gradient(const std::string &name) const {
-  if (impl_->last != 1)
+  int kind = static_cast<int>(api::GraphKind::Gradient);
+  if (impl_->last != kind)
     throw Error("no backward() has run yet");
-  const runtime::Engine &e = *impl_->runs[1].engine;
+  const runtime::Engine &e = *impl_->runs[kind].engine;
   for (auto &gr : e.graph().gradients)
     if (gr.name == "grad." + name)
       return toTensor(e.value(gr.value));
   throw Error("no gradient for '" + name + "': not a parameter or f32 input");
+}
+
+std::vector<std::string> Session::gradientNames() const {
+  if (!impl_->model->hasLoss())
+    return {};
+  std::vector<std::string> r;
+  for (auto &gr : impl_->m().graph(true).gradients)
+    r.push_back(gr.name.substr(5)); // "grad.W" -> "W"
+  return r;
 }
 
 std::vector<std::string> Session::paramNames() const {
@@ -355,25 +382,8 @@ void Session::setParam(const std::string &name, const Tensor &value) {
 
 void Session::saveParams(const std::string &path) const {
   std::vector<std::pair<std::string, runtime::HostArray>> arrays;
-  for (const std::string &name : paramNames()) {
-    const runtime::DTensor &d = impl_->leaves.at(name).value;
-    runtime::HostArray a;
-    a.shape = d.type.shape;
-    if (d.type.dtype == ir::DType::I32) {
-      a.type = runtime::ElemType::I32;
-      a.bytes.resize(d.data.size() * 4);
-      auto *p = reinterpret_cast<int32_t *>(a.bytes.data());
-      for (size_t i = 0; i < d.data.size(); ++i)
-        p[i] = static_cast<int32_t>(d.data[i]);
-    } else {
-      a.type = runtime::ElemType::F32;
-      a.bytes.resize(d.data.size() * 4);
-      auto *p = reinterpret_cast<float *>(a.bytes.data());
-      for (size_t i = 0; i < d.data.size(); ++i)
-        p[i] = static_cast<float>(d.data[i]);
-    }
-    arrays.emplace_back(name, std::move(a));
-  }
+  for (const std::string &name : paramNames())
+    arrays.emplace_back(name, api::arrayFromTensor(param(name)));
   std::string err;
   if (!runtime::writeNpz(path, arrays, err))
     throw Error(err);
@@ -385,27 +395,17 @@ void Session::loadParams(const std::string &path) {
   if (!arrays)
     throw Error(err);
   for (auto &[name, a] : *arrays) {
-    const ir::Op &op = impl_->leafOp(name, "parameter or state");
-    if (op.kind != ir::OpKind::Param && op.kind != ir::OpKind::State)
-      throw Error(path + ": '" + name + "' is not a parameter or state of the model");
-    Tensor t;
-    t.shape = a.shape;
-    if (a.type == runtime::ElemType::F32) {
-      t.f32.resize(a.bytes.size() / 4);
-      std::memcpy(t.f32.data(), a.bytes.data(), a.bytes.size());
-    } else if (a.type == runtime::ElemType::I32) {
-      t.dtype = DType::I32;
-      t.i32.resize(a.bytes.size() / 4);
-      std::memcpy(t.i32.data(), a.bytes.data(), a.bytes.size());
-    } else {
-      throw Error(path + ": '" + name + "' is " + runtime::elemTypeName(a.type) +
-                  "; parameters are stored as f32 (or i32)");
-    }
+    const ir::Op *op = nullptr;
     try {
-      impl_->setLeaf(name, t, op);
-    } catch (const Error &e) {
-      throw Error(path + ": " + e.what());
+      op = &impl_->leafOp(name, "parameter or state");
+    } catch (const Error &) {
     }
+    if (!op || (op->kind != ir::OpKind::Param && op->kind != ir::OpKind::State))
+      throw Error(path + ": '" + name + "' is not a parameter or state of model '" +
+                  impl_->model->name() + "'");
+    impl_->setLeaf(name, api::tensorFromArray(a, infoOf(name, op->result()->type), path,
+                                                     "parameter"),
+                  *op);
   }
 }
 

@@ -1,35 +1,24 @@
 //===- tools/CmdRun.cpp - gradc run ---------------------------------------===//
 //
 // Runs the forward pass of a model on inputs from .npy/.npz files and writes
-// (or prints) its outputs and the minimized scalar: as native code, or with
-// --interp in the reference interpreter (double precision).
+// (or prints) its outputs, the minimized scalar and the metrics: as native
+// code, or with --interp in the reference interpreter. Built on the session
+// API (include/gradc/gradc.h), as a program of the user's would be.
 //
 //===----------------------------------------------------------------------===//
-#include "frontend/Lowering.h"
-#include "ir/Verifier.h"
-#include "runtime/HostArray.h"
-#include "codegen/NativeEngine.h"
-#include "runtime/Interpreter.h"
-#include "runtime/ThreadPool.h"
+#include "api/ArrayConvert.h"
+#include "gradc/gradc.h"
 #include "runtime/NpyIO.h"
-#include "support/Assert.h"
 #include "tools/Commands.h"
 #include "tools/LeafArrays.h"
-#include "api/Pipeline.h"
 
-#include <cmath>
 #include <filesystem>
 #include <iostream>
-#include <map>
-#include <memory>
+#include <set>
 
 namespace gradc::tool {
 
 namespace {
-
-using runtime::DTensor;
-using runtime::ElemType;
-using runtime::HostArray;
 
 struct RunOptions {
   CommonOptions common;
@@ -42,93 +31,108 @@ struct RunOptions {
   bool backward = false;
 };
 
-void printValue(const std::string &name, const DTensor &t) {
-  std::cout << name << " : " << t.type.str() << "\n  ";
-  size_t n = std::min<size_t>(t.data.size(), 8);
-  for (size_t i = 0; i < n; ++i)
-    std::cout << (i ? " " : "") << t.data[i];
-  if (t.data.size() > n)
+std::string typeStr(const Tensor &t) {
+  std::string r = t.dtype == DType::I32 ? "i32[" : "f32[";
+  for (size_t i = 0; i < t.shape.size(); ++i)
+    r += (i ? "," : "") + std::to_string(t.shape[i]);
+  return r + "]";
+}
+
+void printValue(const std::string &name, const Tensor &t) {
+  std::cout << name << " : " << typeStr(t) << "\n  ";
+  size_t size = static_cast<size_t>(t.size()), n = std::min<size_t>(size, 8);
+  for (size_t i = 0; i < n; ++i) {
+    std::cout << (i ? " " : "");
+    if (t.dtype == DType::I32)
+      std::cout << t.i32[i];
+    else
+      std::cout << t.f32[i];
+  }
+  if (size > n)
     std::cout << " ...";
   std::cout << "\n";
 }
 
-int runRun(const RunOptions &o) {
-  SourceManager sm;
-  DiagnosticEngine diags(sm, &std::cerr);
-  FrontendResult fr = runFrontend(o.common.file, nullptr, o.common.frontend(), sm, diags);
-  std::unique_ptr<ir::Graph> g =
-      api::buildGraph(*fr.model,
-                 o.backward ? api::GraphKind::Gradient : o.trainMode ? api::GraphKind::Train : api::GraphKind::Eval,
-                 diags, {true, o.common.remat, /*optimize=*/!o.interp});
+void writeArray(const std::string &path, const Tensor &t) {
+  std::string err;
+  if (!runtime::writeNpy(path, api::arrayFromTensor(t), err))
+    dataError(err);
+}
 
-  std::unique_ptr<runtime::ThreadPool> pool;
-  std::unique_ptr<runtime::Engine> engine;
-  if (o.interp) {
-    engine = std::make_unique<runtime::Interpreter>(*g);
-  } else {
-    pool = std::make_unique<runtime::ThreadPool>(o.native.threads);
-    engine = std::make_unique<codegen::NativeEngine>(*g, o.native.jit(), pool.get());
+void makeDir(const std::string &dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    dataError("cannot create directory '" + dir + "': " + ec.message());
+}
+
+/// Sets --inputs and --in arrays as the session's inputs (or fixed noise);
+/// returns the names set.
+std::set<std::string> setInputs(Session &s, const Model &m, const DataOptions &d) {
+  std::vector<TensorInfo> known = m.inputs();
+  for (TensorInfo &n : m.noise())
+    known.push_back(n);
+  std::set<std::string> given;
+  for (NamedArray &na : readNamedArrays(d.inputsNpz, d.ins)) {
+    const TensorInfo *info = nullptr;
+    for (const TensorInfo &k : known)
+      if (k.name == na.name)
+        info = &k;
+    if (!info) {
+      bool isParam = false;
+      for (const TensorInfo &p : m.params())
+        isParam = isParam || p.name == na.name;
+      dataError(na.source + ": '" + na.name + "' is not an input or noise of model '" + m.name() +
+                "'" + (isParam ? " (parameters come from --params)" : ""));
+    }
+    s.setInput(na.name, api::tensorFromArray(na.array, *info, na.source, "input"));
+    given.insert(na.name);
   }
-  runtime::Engine &in = *engine;
-  in.initParams(o.data.seed);
-  in.setNoiseSeed(o.data.seed);
-  loadUserArrays(in, *g, o.data.params, o.data.inputsNpz, o.data.ins);
-  if (auto missing = in.missingInputs(); !missing.empty())
-    dataError("missing input '" + missing[0] + "' (give --in " + missing[0] +
-              "=FILE.npy or --inputs FILE.npz)");
-  try {
-    in.run();
-  } catch (const runtime::RuntimeFault &f) {
-    diags.error(f.loc, f.what());
-    return kUserError;
-  }
-  std::vector<std::pair<std::string, DTensor>> results;
-  for (auto &out : g->outputs)
-    results.emplace_back(out.name, in.value(out.value));
-  if (g->loss.value)
-    results.emplace_back(g->loss.name, in.value(g->loss.value));
-  for (auto &m : g->metrics)
-    results.emplace_back(m.name, in.value(m.value));
+  return given;
+}
+
+int runRun(const RunOptions &o) {
+  Options opts = sessionOptions(o.common, o.native);
+  opts.interpreter = o.interp;
+  opts.warnings = &std::cerr;
+  auto model = Model::fromFile(o.common.file, opts);
+  Session s(model, o.data.seed);
+  if (!o.data.params.empty())
+    s.loadParams(o.data.params);
+  std::set<std::string> given = setInputs(s, *model, o.data);
+  for (const TensorInfo &in : model->inputs())
+    if (!given.count(in.name))
+      dataError("missing input '" + in.name + "' (give --in " + in.name +
+                "=FILE.npy or --inputs FILE.npz)");
+  if (o.backward)
+    s.backward();
+  else
+    s.forward(o.trainMode);
+
+  std::vector<std::pair<std::string, Tensor>> results;
+  for (const TensorInfo &out : model->outputs())
+    results.emplace_back(out.name, s.output(out.name));
   // Gradients: grad/NAME for every parameter and f32 input.
-  std::vector<std::pair<std::string, DTensor>> grads;
-  for (auto &gr : g->gradients)
-    grads.emplace_back(gr.name.substr(5), in.value(gr.value));
+  std::vector<std::pair<std::string, Tensor>> grads;
+  if (o.backward)
+    for (const std::string &name : s.gradientNames())
+      grads.emplace_back(name, s.gradient(name));
   if (o.outDir.empty()) {
     for (auto &[name, t] : results)
       printValue(name, t);
     for (auto &[name, t] : grads)
       printValue("grad." + name, t);
   } else {
-    std::error_code ec;
-    std::filesystem::create_directories(o.outDir, ec);
-    if (ec)
-      dataError("cannot create directory '" + o.outDir + "': " + ec.message());
-    for (auto &[name, t] : results) {
-      std::string err;
-      if (!runtime::writeNpy(o.outDir + "/" + name + ".npy", toHost(t), err))
-        dataError(err);
-    }
-    if (!grads.empty()) {
-      std::filesystem::create_directories(o.outDir + "/grad", ec);
-      if (ec)
-        dataError("cannot create directory '" + o.outDir + "/grad': " + ec.message());
-    }
-    for (auto &[name, t] : grads) {
-      std::string err;
-      if (!runtime::writeNpy(o.outDir + "/grad/" + name + ".npy", toHost(t), err))
-        dataError(err);
-    }
+    makeDir(o.outDir);
+    for (auto &[name, t] : results)
+      writeArray(o.outDir + "/" + name + ".npy", t);
+    if (!grads.empty())
+      makeDir(o.outDir + "/grad");
+    for (auto &[name, t] : grads)
+      writeArray(o.outDir + "/grad/" + name + ".npy", t);
   }
-  if (!o.saveParams.empty()) {
-    std::vector<std::pair<std::string, HostArray>> ps;
-    for (auto *leaf : g->leaves(ir::OpKind::Param))
-      ps.emplace_back(leaf->name, toHost(in.leafValue(leaf->name)));
-    for (auto *leaf : g->leaves(ir::OpKind::State))
-      ps.emplace_back(leaf->name, toHost(in.leafValue(leaf->name)));
-    std::string err;
-    if (!runtime::writeNpz(o.saveParams, ps, err))
-      dataError(err);
-  }
+  if (!o.saveParams.empty())
+    s.saveParams(o.saveParams);
   return kOk;
 }
 

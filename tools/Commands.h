@@ -9,6 +9,7 @@
 
 #include "codegen/Jit.h"
 #include "frontend/CompileModel.h"
+#include "gradc/gradc.h"
 
 #include <CLI/CLI.hpp>
 
@@ -49,6 +50,9 @@ struct NativeOptions {
   void add(CLI::App &cmd);
   codegen::JitOptions jit() const;
 };
+
+/// The session API's options for what the command line asked for.
+gradc::Options sessionOptions(const CommonOptions &common, const NativeOptions &native);
 
 /// A registered subcommand: `run` is called when it was selected.
 struct Command {

@@ -40,6 +40,20 @@ codegen::JitOptions NativeOptions::jit() const {
   return j;
 }
 
+gradc::Options sessionOptions(const CommonOptions &common, const NativeOptions &native) {
+  gradc::Options o;
+  FrontendOptions fo = common.frontend();
+  o.model = fo.modelName;
+  for (auto &[name, v] : fo.dims)
+    o.dims.emplace_back(name, v);
+  o.remat = common.remat;
+  o.optLevel = native.optLevel;
+  o.threads = native.threads;
+  o.cache = !native.noCache;
+  o.cacheDir = native.cacheDir;
+  return o;
+}
+
 FrontendOptions CommonOptions::frontend() const {
   FrontendOptions o;
   o.modelName = model;

@@ -19,18 +19,9 @@ using runtime::DTensor;
 using runtime::ElemType;
 using runtime::HostArray;
 
-namespace {
-/// An array given on the command line, with the file it came from.
-struct NamedInput {
-  std::string name;
-  HostArray array;
-  std::string source; ///< the file, for error messages
-};
-
-/// Reads NAME=FILE pairs and .npz archives into named arrays.
-std::vector<NamedInput> readNamed(const std::string &inputsNpz,
-                                  const std::vector<std::string> &ins) {
-  std::vector<NamedInput> out;
+std::vector<NamedArray> readNamedArrays(const std::string &inputsNpz,
+                                        const std::vector<std::string> &ins) {
+  std::vector<NamedArray> out;
   std::string err;
   if (!inputsNpz.empty()) {
     auto arrays = runtime::readNpz(inputsNpz, err);
@@ -55,8 +46,6 @@ std::vector<NamedInput> readNamed(const std::string &inputsNpz,
   }
   return out;
 }
-
-} // namespace
 
 /// A user-facing error about a data file: "FILE: error: MESSAGE", exit 1.
 void dataError(const std::string &what) {
@@ -123,7 +112,7 @@ void loadUserArrays(runtime::Engine &in, const ir::Graph &g, const std::string &
       in.set(name, toLeafValue(arr, *leaf, params));
     }
   }
-  for (NamedInput &ni : readNamed(inputsNpz, ins)) {
+  for (NamedArray &ni : readNamedArrays(inputsNpz, ins)) {
     const ir::Op *leaf = in.findLeaf(ni.name);
     if (!leaf || leaf->kind == ir::OpKind::Param || leaf->kind == ir::OpKind::State)
       dataError(ni.source + ": '" + ni.name + "' is not an input or noise of model '" +

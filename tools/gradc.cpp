@@ -53,6 +53,18 @@ int main(int argc, char **argv) {
         return c.run();
   } catch (const UserError &) {
     return kUserError;
+  } catch (const gradc::UsageError &e) {
+    std::cerr << "gradc: error: " << e.what() << "\n";
+    return kUsage;
+  } catch (const gradc::Error &e) {
+    // From the session API: diagnostics with their source lines, or a
+    // sentence about the caller's data.
+    std::string msg = e.what();
+    if (msg.find(": error: ") != std::string::npos)
+      std::cerr << msg;
+    else
+      std::cerr << "gradc: error: " << msg << "\n";
+    return kUserError;
   } catch (const sema::UsageError &e) {
     std::cerr << "gradc: error: " << e.what() << "\n";
     return kUsage;

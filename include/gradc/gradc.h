@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -34,6 +35,13 @@ namespace gradc {
 class Error : public std::runtime_error {
 public:
   using std::runtime_error::runtime_error;
+};
+
+/// An error in how a model was asked for rather than in its source or data:
+/// an unknown Options::model or dim name (the command line's exit status 2).
+class UsageError : public Error {
+public:
+  using Error::Error;
 };
 
 enum class DType { F32, I32 };
@@ -72,6 +80,9 @@ struct Options {
   std::string cacheDir;  ///< empty: $XDG_CACHE_HOME/gradc or ~/.cache/gradc
   bool remat = false;    ///< checkpoint recurrences every √T steps in backward()
   bool interpreter = false; ///< run the reference interpreter (double precision)
+  /// Where warnings go as they are found, with their source lines (the
+  /// command line passes std::cerr); null drops them. Errors are thrown.
+  std::ostream *warnings = nullptr;
 };
 
 /// A checked model; compiles its graphs when a Session first needs them.
@@ -86,6 +97,8 @@ public:
 
   const std::string &name() const;
   std::vector<TensorInfo> inputs() const;
+  /// Noise tensors, which Session::setInput may hold fixed.
+  std::vector<TensorInfo> noise() const;
   std::vector<TensorInfo> params() const; ///< parameters, then state
   /// Outputs, then the minimized scalar and the metrics, by name.
   std::vector<TensorInfo> outputs() const;
@@ -118,8 +131,10 @@ public:
   /// Sets an input (or holds a noise tensor fixed). Throws Error for an
   /// unknown name or a wrong shape or type.
   void setInput(const std::string &name, const Tensor &value);
-  /// The forward pass of the evaluation graph (`training` = 0).
-  void forward();
+  /// The forward pass of the evaluation graph (`training` = 0), or with
+  /// `trainingGraph` of the training graph (`training` = 1: batch
+  /// statistics, dropout) without a backward pass.
+  void forward(bool trainingGraph = false);
   /// The forward pass of the training graph, then its backward pass: the
   /// gradients of the minimized scalar with respect to every parameter
   /// and f32 input. `update` statements are not applied.
@@ -128,14 +143,17 @@ public:
   Tensor output(const std::string &name) const;
   /// The gradient of a parameter or f32 input from the last backward().
   Tensor gradient(const std::string &name) const;
+  /// What gradient() accepts: the parameters, then the f32 inputs.
+  std::vector<std::string> gradientNames() const;
 
   std::vector<std::string> paramNames() const;
   Tensor param(const std::string &name) const;
   void setParam(const std::string &name, const Tensor &value);
   /// Writes every parameter and state tensor to a .npz file (atomically).
   void saveParams(const std::string &path) const;
-  /// Reads parameters and state from a .npz file; names missing from the
-  /// file keep their values. Throws Error for a bad file or a mismatch.
+  /// Reads parameters and state from a .npz file (float64 and int64 arrays
+  /// are converted when their values fit); names missing from the file keep
+  /// their values. Throws Error for a bad file or a mismatch.
   void loadParams(const std::string &path);
 
   struct Impl;
