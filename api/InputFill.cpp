@@ -40,19 +40,26 @@ int64_t indexRange(const ir::Graph &g, const ir::Value *input) {
 
 /// Fills every leaf the user did not give: params from their initializers,
 /// f32 inputs normal(0, 1), int inputs uniform over their index range.
-void fillMissingInputs(runtime::Engine &in, uint64_t seed) {
-  const ir::Graph &g = in.graph();
+void drawMissingInputs(const ir::Graph &g, uint64_t seed,
+                       const std::function<bool(const std::string &)> &given,
+                       const std::function<void(const ir::Op &, runtime::DTensor)> &set) {
   runtime::Random rng(seed, runtime::kInputStream);
   for (auto &op : g.top.ops) {
-    if (op->kind != ir::OpKind::Input || in.has(op->name))
+    if (op->kind != ir::OpKind::Input || given(op->name))
       continue;
     runtime::DTensor t = runtime::DTensor::zeros(op->result()->type);
     bool isInt = op->result()->type.dtype == ir::DType::I32;
     int64_t range = isInt ? indexRange(g, op->result()) : 0;
     for (double &v : t.data)
       v = isInt ? std::floor(rng.uniform() * static_cast<double>(range)) : rng.normal();
-    in.set(op->name, t);
+    set(*op, std::move(t));
   }
+}
+
+void fillMissingInputs(runtime::Engine &in, uint64_t seed) {
+  drawMissingInputs(
+      in.graph(), seed, [&](const std::string &name) { return in.has(name); },
+      [&](const ir::Op &op, runtime::DTensor t) { in.set(op.name, t); });
 }
 
 } // namespace gradc::api

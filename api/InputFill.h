@@ -9,6 +9,9 @@
 
 #include "runtime/Engine.h"
 
+#include <functional>
+#include <string>
+
 namespace gradc::api {
 
 /// The size of the axes an int input indexes: the smallest axis any
@@ -16,8 +19,14 @@ namespace gradc::api {
 /// none does).
 int64_t indexRange(const ir::Graph &g, const ir::Value *input);
 
-/// Gives every input of the engine's graph without a value one drawn from
-/// (seed, kInputStream): f32 normal(0, 1), int uniform over indexRange().
+/// Draws a value for every input of `g` that `given` says has none, in
+/// graph order, from (seed, kInputStream): f32 normal(0, 1), int uniform
+/// over indexRange(); hands each to `set`.
+void drawMissingInputs(const ir::Graph &g, uint64_t seed,
+                       const std::function<bool(const std::string &)> &given,
+                       const std::function<void(const ir::Op &, runtime::DTensor)> &set);
+
+/// drawMissingInputs for the inputs an engine holds no value for.
 void fillMissingInputs(runtime::Engine &in, uint64_t seed);
 
 } // namespace gradc::api

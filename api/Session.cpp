@@ -10,6 +10,7 @@
 #include "gradc/gradc.h"
 
 #include "api/ArrayConvert.h"
+#include "api/InputFill.h"
 #include "api/Pipeline.h"
 #include "codegen/NativeEngine.h"
 #include "frontend/CompileModel.h"
@@ -19,6 +20,7 @@
 #include "runtime/ThreadPool.h"
 #include "support/Assert.h"
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -237,6 +239,7 @@ struct Session::Impl {
         jo.optLevel = o.optLevel;
         jo.cache = o.cache;
         jo.cacheDir = o.cacheDir;
+        jo.emit.profile = o.profile;
         r.engine = std::make_unique<codegen::NativeEngine>(g, jo, pool.get());
       }
       r.engine->setNoiseSeed(seed);
@@ -312,6 +315,50 @@ void Session::setInput(const std::string &name, const Tensor &value) {
   if (op.kind != ir::OpKind::Input && op.kind != ir::OpKind::Noise)
     throw Error("'" + name + "' is not an input (use setParam for parameters)");
   impl_->setLeaf(name, value, op);
+}
+
+void Session::fillMissingInputs(uint64_t seed) {
+  api::drawMissingInputs(
+      impl_->m().graph(false), seed,
+      [&](const std::string &name) { return impl_->leaves.count(name) != 0; },
+      [&](const ir::Op &op, runtime::DTensor t) {
+        impl_->leaves[op.name] = {std::move(t), ++impl_->clock};
+      });
+}
+
+CompileInfo Session::compile(bool gradient) {
+  Impl::Run &r = impl_->runFor(gradient ? api::GraphKind::Gradient : api::GraphKind::Eval);
+  CompileInfo info;
+  if (auto *native = dynamic_cast<codegen::NativeEngine *>(r.engine.get())) {
+    info.llvmMs = native->code().llvmMs;
+    info.fromCache = native->code().fromCache;
+    info.plannedBytes = native->plan().arenaBytes();
+    for (const codegen::LeafInfo &l : native->plan().leaves())
+      info.plannedBytes += l.type.numElements() * codegen::MemoryPlan::elementBytes(l.type);
+    info.threads = impl_->pool->size();
+  }
+  return info;
+}
+
+std::vector<KernelTime> Session::profile(bool gradient) const {
+  const Impl::Run &r = impl_->runs[static_cast<int>(gradient ? api::GraphKind::Gradient
+                                                             : api::GraphKind::Eval)];
+  auto *native = dynamic_cast<const codegen::NativeEngine *>(r.engine.get());
+  if (!native)
+    return {};
+  const std::vector<int64_t> &ticks = native->kernelTicks();
+  const std::vector<codegen::KernelInfo> &kernels = native->code().kernels;
+  const SourceManager &sm = impl_->m().sm;
+  std::vector<KernelTime> out;
+  for (size_t i = 0; i < kernels.size() && i < ticks.size(); ++i) {
+    const codegen::KernelInfo &k = kernels[i];
+    std::string where = k.loc.valid() ? sm.path(k.loc.file) + ":" + std::to_string(k.loc.line)
+                                      : std::string("?");
+    out.push_back({k.name, k.kind, where, static_cast<double>(ticks[i]) * 1e-6});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const KernelTime &a, const KernelTime &b) { return a.ms > b.ms; });
+  return out;
 }
 
 void Session::forward(bool trainingGraph) {

@@ -6,24 +6,21 @@
 // (evaluation graph) and the forward+backward pass (training graph),
 // reporting medians after warm-up runs. Inputs the user does not give are
 // drawn as gradcheck draws them, parameters from --seed. Peak memory is the
-// planned storage of the training graph: its arena and its leaves.
+// planned storage of the training graph: its arena and its leaves. Built on
+// the session API, as a user's program would time a model.
 //
 //===----------------------------------------------------------------------===//
-#include "api/InputFill.h"
-#include "api/Pipeline.h"
-#include "codegen/NativeEngine.h"
-#include "runtime/ThreadPool.h"
+#include "gradc/gradc.h"
 #include "tools/Commands.h"
-#include "tools/LeafArrays.h"
+#include "tools/SessionData.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <map>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
+#include <map>
 
 namespace gradc::tool {
 
@@ -63,127 +60,106 @@ template <class F> double timeIt(int iters, F f) {
   return median(ms);
 }
 
-int64_t plannedBytes(const codegen::NativeEngine &e) {
-  int64_t bytes = e.plan().arenaBytes();
-  for (const codegen::LeafInfo &l : e.plan().leaves())
-    bytes += l.type.numElements() * codegen::MemoryPlan::elementBytes(l.type);
-  return bytes;
-}
-
-/// The kernels that took the most time in `e`'s runs, with their equations.
-void printProfile(const codegen::NativeEngine &e, const SourceManager &sm, const char *pass) {
-  const std::vector<int64_t> &ticks = e.kernelTicks();
-  const std::vector<codegen::KernelInfo> &kernels = e.code().kernels;
-  std::vector<size_t> order(kernels.size());
-  int64_t total = 0;
-  for (size_t i = 0; i < kernels.size(); ++i) {
-    order[i] = i;
-    total += ticks[i];
+/// Where the time of `kernels` went, by kind of op and then the slowest
+/// kernels, with their equations.
+void printProfile(const std::vector<KernelTime> &kernels, const char *pass) {
+  double total = 0;
+  std::map<std::string, std::pair<double, int>> byKind;
+  for (const KernelTime &k : kernels) {
+    total += k.ms;
+    byKind[k.kind].first += k.ms;
+    ++byKind[k.kind].second;
   }
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ticks[a] > ticks[b]; });
-  // Where the time goes by kind of op first: a model with many cheap
-  // kernels spends it in no single one.
-  std::map<std::string, std::pair<int64_t, int>> byKind;
-  for (size_t i = 0; i < kernels.size(); ++i) {
-    auto &[t, n] = byKind[kernels[i].kind];
-    t += ticks[i];
-    ++n;
-  }
-  std::vector<std::pair<std::string, std::pair<int64_t, int>>> kinds(byKind.begin(), byKind.end());
+  // By kind first: a model with many cheap kernels spends its time in no
+  // single one.
+  std::vector<std::pair<std::string, std::pair<double, int>>> kinds(byKind.begin(), byKind.end());
   std::sort(kinds.begin(), kinds.end(),
             [](const auto &a, const auto &b) { return a.second.first > b.second.first; });
+  auto pct = [&](double ms) { return total > 0 ? 100.0 * ms / total : 0.0; };
   std::printf("  time by kind of kernel in all %s runs:\n", pass);
   for (const auto &[kind, tn] : kinds)
-    std::printf("    %5.1f%%  %-14s %4d kernel%s\n", total ? 100.0 * tn.first / total : 0.0,
-                kind.c_str(), tn.second, tn.second == 1 ? "" : "s");
+    std::printf("    %5.1f%%  %-14s %4d kernel%s\n", pct(tn.first), kind.c_str(), tn.second,
+                tn.second == 1 ? "" : "s");
   std::printf("  kernels by time in all %s runs (%zu kernels):\n", pass, kernels.size());
-  for (size_t r = 0; r < order.size() && r < 15; ++r) {
-    const codegen::KernelInfo &k = kernels[order[r]];
-    std::string where = k.loc.valid() ? sm.path(k.loc.file) + ":" + std::to_string(k.loc.line)
-                                      : std::string("?");
-    std::printf("    %5.1f%%  %-28s %s\n", total ? 100.0 * ticks[order[r]] / total : 0.0,
-                k.name.c_str(), where.c_str());
-  }
+  for (size_t r = 0; r < kernels.size() && r < 15; ++r)
+    std::printf("    %5.1f%%  %-28s %s\n", pct(kernels[r].ms), kernels[r].name.c_str(),
+                kernels[r].location.c_str());
+}
+
+/// A model and a session over it with the command line's options, compiled
+/// for `gradient`; returns what the compile cost.
+CompileInfo compileSession(const BenchOptions &o, const Options &opts, bool gradient,
+                           std::shared_ptr<Model> &model, std::unique_ptr<Session> &s) {
+  model = Model::fromFile(o.common.file, opts);
+  s = std::make_unique<Session>(model, o.data.seed);
+  return s->compile(gradient);
 }
 
 int runBench(const BenchOptions &o) {
-  SourceManager sm;
-  DiagnosticEngine diags(sm, &std::cerr);
-  runtime::ThreadPool pool(o.native.threads);
-  codegen::JitOptions jo = o.native.jit();
-  jo.emit.profile = o.profile;
-  bool hasLoss;
+  Options opts = sessionOptions(o.common, o.native);
+  opts.profile = o.profile;
+  opts.warnings = &std::cerr;
 
   // A cold compile of what a training step needs (the cache bypassed) ...
-  auto t0 = Clock::now();
-  FrontendResult fr = runFrontend(o.common.file, nullptr, o.common.frontend(), sm, diags);
-  hasLoss = fr.model->loss.has_value();
-  auto trainGraph = api::buildGraph(*fr.model, hasLoss ? api::GraphKind::Gradient
-                                                       : api::GraphKind::Train,
-                                    diags, {false, o.common.remat, true});
-  codegen::JitOptions cold = jo;
+  std::shared_ptr<Model> model;
+  std::unique_ptr<Session> s;
+  Options cold = opts;
   cold.cache = false;
-  auto train = std::make_unique<codegen::NativeEngine>(*trainGraph, cold, &pool);
+  bool hasLoss = Model::fromFile(o.common.file, opts)->hasLoss();
+  auto t0 = Clock::now();
+  CompileInfo info = compileSession(o, cold, hasLoss, model, s);
   double compileMs = msSince(t0);
   // ... and the same from the cache (written now unless --no-cache).
   double cachedMs = -1;
-  if (jo.cache) {
-    codegen::NativeEngine warm(*trainGraph, jo, &pool); // fills the cache
+  if (opts.cache) {
+    std::shared_ptr<Model> m2;
+    std::unique_ptr<Session> s2;
+    compileSession(o, opts, hasLoss, m2, s2); // fills the cache
     auto t1 = Clock::now();
-    SourceManager sm2;
-    DiagnosticEngine diags2(sm2, &std::cerr);
-    FrontendResult fr2 = runFrontend(o.common.file, nullptr, o.common.frontend(), sm2, diags2);
-    auto g2 = api::buildGraph(*fr2.model, hasLoss ? api::GraphKind::Gradient
-                                                  : api::GraphKind::Train,
-                              diags2, {false, o.common.remat, true});
-    codegen::NativeEngine hit(*g2, jo, &pool);
-    cachedMs = msSince(t1);
-    if (!hit.code().fromCache)
-      cachedMs = -1; // the cache directory is not writable
+    CompileInfo hit = compileSession(o, opts, hasLoss, m2, s2);
+    cachedMs = hit.fromCache ? msSince(t1) : -1; // -1: the cache directory is not writable
   }
-  auto evalGraph = api::buildGraph(*fr.model, api::GraphKind::Eval, diags, {true, false, true});
-  codegen::NativeEngine eval(*evalGraph, jo, &pool);
 
-  for (runtime::Engine *e : {static_cast<runtime::Engine *>(train.get()),
-                             static_cast<runtime::Engine *>(&eval)}) {
-    e->initParams(o.data.seed);
-    e->setNoiseSeed(o.data.seed);
-    loadUserArrays(*e, e->graph(), o.data.params, o.data.inputsNpz, o.data.ins);
-    api::fillMissingInputs(*e, o.data.seed);
-  }
-  double forwardMs = timeIt(o.iters, [&] { eval.run(); });
-  double gradMs = hasLoss ? timeIt(o.iters, [&] { train->run(); }) : -1;
+  // The timed session: the training graph compiled cold above, the
+  // evaluation graph from the cache.
+  if (!o.data.params.empty())
+    s->loadParams(o.data.params);
+  setInputsFromFiles(*s, *model, o.data);
+  s->fillMissingInputs(o.data.seed);
+  s->compile(false);
+  double forwardMs = timeIt(o.iters, [&] { s->forward(); });
+  double gradMs = hasLoss ? timeIt(o.iters, [&] { s->backward(); }) : -1;
 
   auto orNull = [](double v) { return v < 0 ? nlohmann::json() : nlohmann::json(v); };
   if (o.json) {
     nlohmann::ordered_json j;
-    j["model"] = fr.model->name;
+    j["model"] = model->name();
     j["compile_ms"] = compileMs;
     j["cached_compile_ms"] = orNull(cachedMs);
-    j["llvm_ms"] = train->code().llvmMs;
+    j["llvm_ms"] = info.llvmMs;
     j["forward_ms"] = forwardMs;
     j["grad_ms"] = orNull(gradMs);
     // A training step adds the optimizer's update, which arrives with
     // `gradc train`; until then there is no step to time.
     j["step_ms"] = nullptr;
-    j["peak_bytes"] = plannedBytes(*train);
-    j["threads"] = pool.size();
+    j["peak_bytes"] = info.plannedBytes;
+    j["threads"] = info.threads;
     j["iters"] = o.iters;
     std::cout << j.dump(2) << "\n";
     return kOk;
   }
-  std::printf("model %s, %d thread%s, medians of %d runs\n", fr.model->name.c_str(), pool.size(),
-              pool.size() == 1 ? "" : "s", o.iters);
-  std::printf("  compile          %9.2f ms  (LLVM %.2f ms)\n", compileMs, train->code().llvmMs);
+  std::printf("model %s, %d thread%s, medians of %d runs\n", model->name().c_str(),
+              info.threads, info.threads == 1 ? "" : "s", o.iters);
+  std::printf("  compile          %9.2f ms  (LLVM %.2f ms)\n", compileMs, info.llvmMs);
   if (cachedMs >= 0)
     std::printf("  compile, cached  %9.2f ms\n", cachedMs);
   std::printf("  forward          %9.3f ms\n", forwardMs);
   if (gradMs >= 0)
     std::printf("  forward+backward %9.3f ms\n", gradMs);
   std::printf("  peak memory      %9.2f MiB\n",
-              static_cast<double>(plannedBytes(*train)) / (1024.0 * 1024.0));
+              static_cast<double>(info.plannedBytes) / (1024.0 * 1024.0));
   if (o.profile)
-    printProfile(*train, sm, hasLoss ? "forward+backward" : "forward");
+    printProfile(s->profile(hasLoss), hasLoss ? "forward+backward" : "forward");
   return kOk;
 }
 

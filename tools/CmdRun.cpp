@@ -11,6 +11,7 @@
 #include "runtime/NpyIO.h"
 #include "tools/Commands.h"
 #include "tools/LeafArrays.h"
+#include "tools/SessionData.h"
 
 #include <filesystem>
 #include <iostream>
@@ -66,31 +67,6 @@ void makeDir(const std::string &dir) {
     dataError("cannot create directory '" + dir + "': " + ec.message());
 }
 
-/// Sets --inputs and --in arrays as the session's inputs (or fixed noise);
-/// returns the names set.
-std::set<std::string> setInputs(Session &s, const Model &m, const DataOptions &d) {
-  std::vector<TensorInfo> known = m.inputs();
-  for (TensorInfo &n : m.noise())
-    known.push_back(n);
-  std::set<std::string> given;
-  for (NamedArray &na : readNamedArrays(d.inputsNpz, d.ins)) {
-    const TensorInfo *info = nullptr;
-    for (const TensorInfo &k : known)
-      if (k.name == na.name)
-        info = &k;
-    if (!info) {
-      bool isParam = false;
-      for (const TensorInfo &p : m.params())
-        isParam = isParam || p.name == na.name;
-      dataError(na.source + ": '" + na.name + "' is not an input or noise of model '" + m.name() +
-                "'" + (isParam ? " (parameters come from --params)" : ""));
-    }
-    s.setInput(na.name, api::tensorFromArray(na.array, *info, na.source, "input"));
-    given.insert(na.name);
-  }
-  return given;
-}
-
 int runRun(const RunOptions &o) {
   Options opts = sessionOptions(o.common, o.native);
   opts.interpreter = o.interp;
@@ -99,7 +75,7 @@ int runRun(const RunOptions &o) {
   Session s(model, o.data.seed);
   if (!o.data.params.empty())
     s.loadParams(o.data.params);
-  std::set<std::string> given = setInputs(s, *model, o.data);
+  std::set<std::string> given = setInputsFromFiles(s, *model, o.data);
   for (const TensorInfo &in : model->inputs())
     if (!given.count(in.name))
       dataError("missing input '" + in.name + "' (give --in " + in.name +

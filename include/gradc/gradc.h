@@ -83,6 +83,25 @@ struct Options {
   /// Where warnings go as they are found, with their source lines (the
   /// command line passes std::cerr); null drops them. Errors are thrown.
   std::ostream *warnings = nullptr;
+  /// Time every kernel call of native code (Session::profile); costs a
+  /// clock read per kernel.
+  bool profile = false;
+};
+
+/// What compiling one of a session's graphs cost and what it holds.
+struct CompileInfo {
+  double llvmMs = 0;        ///< time in LLVM (0 when the code came from the cache)
+  bool fromCache = false;   ///< loaded from the on-disk cache
+  int64_t plannedBytes = 0; ///< memory planned: the arena plus the leaf buffers
+  int threads = 1;          ///< threads the code runs on
+};
+
+/// The time one generated kernel took (Options::profile).
+struct KernelTime {
+  std::string name;     ///< the generated function, named after its equation ("h@23:13")
+  std::string kind;     ///< the op it computes: "gemm", "remap", "mul", ...
+  std::string location; ///< the equation's file and line, "model.grad:23"
+  double ms = 0;        ///< summed over every pass so far
 };
 
 /// A checked model; compiles its graphs when a Session first needs them.
@@ -131,6 +150,17 @@ public:
   /// Sets an input (or holds a noise tensor fixed). Throws Error for an
   /// unknown name or a wrong shape or type.
   void setInput(const std::string &name, const Tensor &value);
+  /// Gives every input that has no value one drawn from `seed`: f32 inputs
+  /// normal(0, 1), int inputs uniform over the positions they index (for
+  /// benchmarks and smoke tests).
+  void fillMissingInputs(uint64_t seed);
+  /// Compiles the graph that forward() (or, with `gradient`, backward())
+  /// runs, so that the first call does not pay for it; a second call
+  /// returns what the first compile cost.
+  CompileInfo compile(bool gradient);
+  /// With Options::profile, native code: every kernel of that graph, the
+  /// slowest first (empty before it is compiled, or in the interpreter).
+  std::vector<KernelTime> profile(bool gradient) const;
   /// The forward pass of the evaluation graph (`training` = 0), or with
   /// `trainingGraph` of the training graph (`training` = 1: batch
   /// statistics, dropout) without a backward pass.
@@ -143,7 +173,8 @@ public:
   Tensor output(const std::string &name) const;
   /// The gradient of a parameter or f32 input from the last backward().
   Tensor gradient(const std::string &name) const;
-  /// What gradient() accepts: the parameters, then the f32 inputs.
+  /// What gradient() accepts: the parameters and f32 inputs, in the order
+  /// the model declares them.
   std::vector<std::string> gradientNames() const;
 
   std::vector<std::string> paramNames() const;

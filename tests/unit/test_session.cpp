@@ -137,3 +137,68 @@ TEST_CASE("the code cache: a hit skips LLVM, a changed size misses") {
   CHECK(!c4->fromCache);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("compile, profile and drawn inputs through the session") {
+  gradc::Options o = noCache();
+  o.profile = true;
+  auto m = gradc::Model::fromString(kModel, o, "tiny.grad");
+  gradc::Session s(m, 1);
+  gradc::CompileInfo info = s.compile(true);
+  CHECK_FALSE(info.fromCache);
+  CHECK(info.llvmMs > 0);
+  CHECK(info.plannedBytes > 0);
+  CHECK(info.threads >= 1);
+  CHECK(s.profile(true).empty() == false); // compiled: every kernel listed, at 0 ms
+  s.fillMissingInputs(7);
+  s.backward();
+  std::vector<gradc::KernelTime> p = s.profile(true);
+  REQUIRE_FALSE(p.empty());
+  for (size_t i = 1; i < p.size(); ++i)
+    CHECK(p[i - 1].ms >= p[i].ms); // slowest first
+  double total = 0;
+  for (const gradc::KernelTime &k : p) {
+    CHECK_FALSE(k.kind.empty());
+    total += k.ms;
+  }
+  CHECK(total > 0);
+  // The drawn tokens index E's 5 rows: the run did not fault, and the
+  // gradients are the parameters' and the f32 input's.
+  CHECK(s.gradientNames() == std::vector<std::string>{"x", "W", "E"});
+  CHECK(s.profile(false).empty()); // the evaluation graph was never compiled
+}
+
+TEST_CASE("the training graph's forward pass, and errors of the session") {
+  const char *bn = R"(
+model drop {
+  dim B = 4, K = 3
+  input x[B, K]
+  y = dropout(x, 0.5)
+  output y
+}
+)";
+  auto m = gradc::Model::fromString(std::string("import \"std\"\n") + bn, noCache(), "drop.grad");
+  gradc::Session s(m, 2);
+  s.setInput("x", gradc::Tensor::floats({4, 3}, std::vector<float>(12, 1.0f)));
+  s.forward(); // evaluation: the identity
+  for (float v : s.output("y").f32)
+    CHECK(v == 1.0f);
+  s.forward(/*trainingGraph=*/true); // dropout: 0 or 2
+  int dropped = 0;
+  for (float v : s.output("y").f32) {
+    CHECK((v == 0.0f || v == 2.0f));
+    dropped += v == 0.0f;
+  }
+  CHECK(dropped > 0);
+  CHECK(m->noise().size() == 1);
+  CHECK_THROWS_AS(s.backward(), gradc::Error); // minimizes nothing
+
+  gradc::Options bad = noCache();
+  bad.dims = {{"Q", 3}};
+  CHECK_THROWS_AS(gradc::Model::fromString(kModel, bad, "tiny.grad"), gradc::UsageError);
+  std::ostringstream warnings;
+  gradc::Options w = noCache();
+  w.warnings = &warnings;
+  auto unused = gradc::Model::fromString(
+      "model u {\n  input x[2]\n  param p[2] = zeros()\n  y[i] = x[i]\n  output y\n}\n", w, "u.grad");
+  CHECK(warnings.str().find("warning") != std::string::npos);
+}
