@@ -1,12 +1,14 @@
 //===- codegen/EmitElementwise.cpp - Elementwise ops and fills ------------===//
 //
 // An elementwise kernel is one flat loop over the result's elements (its
-// operands have the result's shape or rank 0; a kernel reading a view,
-// codegen/Views.h, is a loop nest instead), which the loop vectorizer
+// operands have the result's shape or rank 0), which the loop vectorizer
 // turns into 8-wide AVX2 code; exp, log, tanh, sigmoid, sin and cos are
 // gradc's own branch-free approximations (codegen/VectorMath.h), inlined
 // before vectorization. Each function matches the interpreter's definition
-// (runtime/InterpreterOps.cpp), NaN and infinity included.
+// (runtime/InterpreterOps.cpp), NaN and infinity included. Operands its
+// kernel computes in place (codegen/Inlined.h) are computed at the loop
+// point: fused elementwise ops recursively, views through their remap's map,
+// which makes the kernel a loop nest over the result instead.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Emitter.h"
@@ -139,9 +141,24 @@ llvm::Value *Emitter::elementwiseValue(const ir::Op &op, const std::vector<llvm:
 
 bool Emitter::readsView(const ir::Op &op) const {
   for (const ir::Value *v : op.operands)
-    if (plan_.isView(v))
+    if (plan_.isInlined(v) &&
+        (v->def->opClass() == ir::OpClass::Remap || readsView(*v->def)))
       return true;
   return false;
+}
+
+llvm::Value *Emitter::elementAt(const ir::Value *v, const Loops &idx, llvm::Value *i) {
+  const std::vector<int64_t> &shape = v->type.shape;
+  if (plan_.isInlined(v)) {
+    const ir::Op &op = *v->def;
+    if (op.opClass() == ir::OpClass::Remap) // a view: its source through its map
+      return readThrough(op, 0, op.maps[0], idx, shape);
+    std::vector<llvm::Value *> xs; // a fused elementwise op, computed here
+    for (const ir::Value *x : op.operands)
+      xs.push_back(elementAt(x, idx, i));
+    return elementwiseValue(op, xs);
+  }
+  return loadF32(v, v->type.rank() == 0 ? c64(0) : i);
 }
 
 void Emitter::emitElementwise(const ir::Op &op) {
@@ -155,12 +172,8 @@ void Emitter::emitElementwise(const ir::Op &op) {
     loopNest(shape, true, [&](const Loops &idx) {
       llvm::Value *i = linear(shape, idx);
       std::vector<llvm::Value *> xs;
-      for (const ir::Value *v : op.operands) {
-        if (plan_.isView(v))
-          xs.push_back(readThrough(*v->def, 0, v->def->maps[0], idx, shape));
-        else
-          xs.push_back(loadF32(v, v->type.rank() == 0 ? c64(0) : i));
-      }
+      for (const ir::Value *v : op.operands)
+        xs.push_back(elementAt(v, idx, i));
       storeF32(r, i, elementwiseValue(op, xs));
     });
     return;
@@ -168,7 +181,7 @@ void Emitter::emitElementwise(const ir::Op &op) {
   loop(kernel().begin, kernel().end, [&](llvm::Value *i) {
     std::vector<llvm::Value *> xs;
     for (const ir::Value *v : op.operands)
-      xs.push_back(loadF32(v, v->type.rank() == 0 ? c64(0) : i));
+      xs.push_back(elementAt(v, {}, i));
     storeF32(r, i, elementwiseValue(op, xs));
   });
 }

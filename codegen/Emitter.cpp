@@ -139,13 +139,15 @@ void Emitter::emitOp(const ir::Op &op) {
   case OpClass::Unary:
   case OpClass::Binary:
   case OpClass::Ternary: // one flat loop over the elements, unless a view is read
+    if (plan_.isInlined(op.result()))
+      return; // computed by its reader's kernel
     body = [&] { emitElementwise(op); };
     if (!readsView(op))
       outer = t.numElements();
     break;
   case OpClass::Remap:
-    if (plan_.isView(op.result()))
-      return; // its readers read its source
+    if (plan_.isInlined(op.result()))
+      return; // a view: its readers read its source
     body = [&] { emitRemap(op); };
     break;
   case OpClass::Scatter: // writes may meet: one thread

@@ -166,8 +166,13 @@ public:
   void emitReduce(const ir::Op &op);
   void emitNormalize(const ir::Op &op);
   void emitYield(const ir::Op &op);
-  /// True when an operand of `op` is a view (MemoryPlan::isView).
+  /// True when `op` reads a view, directly or through the fused ops it
+  /// computes (MemoryPlan::isInlined).
   bool readsView(const ir::Op &op) const;
+  /// The f32 element of `v` at the loop point `idx` (linear offset `i`; idx
+  /// may be empty when no view is involved): loaded, or computed in place
+  /// when `v` is inlined.
+  llvm::Value *elementAt(const ir::Value *v, const Loops &idx, llvm::Value *i);
   /// The f32 result of an elementwise op on operand values.
   llvm::Value *elementwiseValue(const ir::Op &op, const std::vector<llvm::Value *> &xs);
 

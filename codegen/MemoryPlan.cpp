@@ -1,7 +1,7 @@
 //===- codegen/MemoryPlan.cpp - Where every value of a graph lives --------===//
 #include "codegen/MemoryPlan.h"
 
-#include "codegen/Views.h"
+#include "codegen/Inlined.h"
 #include "support/Assert.h"
 
 namespace gradc::codegen {
@@ -15,7 +15,7 @@ int64_t MemoryPlan::elementBytes(const ir::TensorType &t) {
   return 4;
 }
 
-MemoryPlan::MemoryPlan(const ir::Graph &g) : views_(findViews(g)) { planRegion(g.top); }
+MemoryPlan::MemoryPlan(const ir::Graph &g) : inlined_(findInlined(g)) { planRegion(g.top); }
 
 void MemoryPlan::place(const ir::Value *v) {
   Slot s;
@@ -63,7 +63,7 @@ void MemoryPlan::planRegion(const ir::Region &r) {
       break;
     }
     for (const ir::Value *v : op->results)
-      if (!isView(v))
+      if (!isInlined(v))
         place(v);
   }
 }

@@ -8,8 +8,8 @@
 // per executable, laid out once by this static plan: 64-byte aligned, one
 // slot per value (the carried tensors of a recurrence share their slot with
 // the body arguments that read them, and a step's values are reused by
-// every step). A remap every reader of which reads it in place (a view,
-// codegen/Views.h) has no slot. Buffer reuse across lifetimes is the memory-planning pass's
+// every step). A value its reader computes in place (a view or a fused
+// elementwise op, codegen/Inlined.h) has no slot. Buffer reuse across lifetimes is the memory-planning pass's
 // job and can shrink this plan without changing its interface.
 //
 //===----------------------------------------------------------------------===//
@@ -49,8 +49,9 @@ public:
 
   const Slot &slot(const ir::Value *v) const;
   bool has(const ir::Value *v) const { return slots_.count(v) != 0; }
-  /// True for a remap's result that its readers read through its map.
-  bool isView(const ir::Value *v) const { return views_.count(v) != 0; }
+  /// True for a value its readers compute where they read it (a view, or a
+  /// fused elementwise op: codegen/Inlined.h); it has no slot.
+  bool isInlined(const ir::Value *v) const { return inlined_.count(v) != 0; }
   int64_t arenaBytes() const { return arenaBytes_; }
   const std::vector<LeafInfo> &leaves() const { return leaves_; }
   /// The leaf table index of `name`, or -1.
@@ -63,7 +64,7 @@ private:
   void place(const ir::Value *v);
 
   std::unordered_map<const ir::Value *, Slot> slots_;
-  std::unordered_set<const ir::Value *> views_;
+  std::unordered_set<const ir::Value *> inlined_;
   std::vector<LeafInfo> leaves_;
   int64_t arenaBytes_ = 0;
 };
