@@ -72,6 +72,10 @@ void Emitter::emitContract(const ir::Op &op) {
     emitGemm(op);
     return;
   }
+  if (isDirect(op)) {
+    emitDirect(op);
+    return;
+  }
   const ir::Value *r = op.result();
   const std::vector<int64_t> &shape = r->type.shape;
   auto product = [&](const Loops &loops, const std::vector<int64_t> &extents) {

@@ -217,7 +217,9 @@ std::string Emitter::kernelFor(const ir::Op &op, const std::function<void()> &bo
   ks_.end->setName("end");
   ks_.id = static_cast<int>(kernels_.size());
   kernels_.push_back({name, op.loc, "", 0, 0, "",
-                      op.kind == OpKind::Contract && isGemm(op) ? "gemm" : op.mnemonic()});
+                      op.kind == OpKind::Contract && isGemm(op)     ? "gemm"
+                      : op.kind == OpKind::Contract && isDirect(op) ? "direct"
+                                                                    : op.mnemonic()});
   auto *entry = llvm::BasicBlock::Create(*lctx_, "entry", fn);
   b_->SetInsertPoint(entry);
   ks_.fault = b_->CreateAlloca(b_->getInt1Ty(), nullptr, "fault");

@@ -163,6 +163,12 @@ public:
   bool isGemm(const ir::Op &op) const;
   /// Emits `op` (isGemm) as calls of the GEMM kernel, one per batch point.
   void emitGemm(const ir::Op &op);
+  /// True when `op` is a contraction the direct form takes: not a GEMM, its
+  /// result's innermost axis (8..64, a multiple of 8) read by one factor
+  /// alone, as that factor's contiguous innermost axis (EmitDirect.cpp).
+  bool isDirect(const ir::Op &op) const;
+  /// Emits `op` (isDirect) with the result's innermost axis in registers.
+  void emitDirect(const ir::Op &op);
   void emitReduce(const ir::Op &op);
   void emitNormalize(const ir::Op &op);
   void emitYield(const ir::Op &op);

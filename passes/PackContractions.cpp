@@ -325,6 +325,80 @@ int64_t flopsOf(const Op &op) {
   return n;
 }
 
+/// The direct form of a convolution (codegen/EmitDirect.cpp): when the
+/// result's innermost variable n (8..64 of them, a multiple of 8: output
+/// channels) is read by one factor V alone, and the other factor A reads a
+/// window (an axis moved by two variables, x + dx), no im2col copy of A is
+/// made: V (the small weight) is copied with n innermost and its other
+/// variables in the order A stores them, and the product runs with n in
+/// vector registers, A read through its map. Returns whether it applied.
+bool packDirect(Graph &g, Op &op) {
+  if (op.kind != OpKind::Contract || !op.outMap.empty() || op.operands.size() != 2 ||
+      !op.symbols.empty())
+    return false;
+  const std::vector<int64_t> &shape = op.result()->type.shape;
+  int R = static_cast<int>(shape.size());
+  if (R < 2 || shape[R - 1] % 8 != 0 || shape[R - 1] > 64)
+    return false;
+  int n = R - 1, vf = -1;
+  for (int f = 0; f < 2; ++f)
+    for (const AxisIndex &ax : op.maps[f]) {
+      if (ax.isIndirect())
+        return false;
+      for (int v : varsOf(ax.pos))
+        if (v == n) {
+          if (vf >= 0 && vf != f)
+            return false;
+          vf = f;
+        }
+    }
+  if (vf < 0)
+    return false;
+  const IndexMap &am = op.maps[1 - vf], &vm = op.maps[vf];
+  bool window = false;
+  for (const AxisIndex &ax : am)
+    window = window || varsOf(ax.pos).size() >= 2;
+  if (!window)
+    return false;
+  // V must read plain variables (a weight), each once.
+  std::vector<int> vars;
+  for (const AxisIndex &ax : vm) {
+    std::vector<int> vs = varsOf(ax.pos);
+    if (vs.size() != 1 || !ax.pos.isVar(vs[0]) ||
+        std::find(vars.begin(), vars.end(), vs[0]) != vars.end())
+      return false;
+    vars.push_back(vs[0]);
+  }
+  std::vector<int> key(shape.size() + op.reductionSizes.size(), -1);
+  for (size_t a = 0; a < am.size(); ++a)
+    for (int v : varsOf(am[a].pos))
+      key[v] = static_cast<int>(a);
+  key[n] = static_cast<int>(am.size()); // innermost
+  std::vector<int> order = vars;
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return key[a] < key[b]; });
+  if (order != vars) {
+    std::vector<int64_t> extent = shape;
+    extent.insert(extent.end(), op.reductionSizes.begin(), op.reductionSizes.end());
+    std::vector<int> local(extent.size(), -1);
+    std::vector<int64_t> packedShape;
+    for (size_t i = 0; i < order.size(); ++i) {
+      local[order[i]] = static_cast<int>(i);
+      packedShape.push_back(extent[order[i]]);
+    }
+    IndexMap read, reread;
+    for (int v : vars)
+      read.push_back({Affine::var(local[v]), -1, {}});
+    for (int v : order)
+      reread.push_back({Affine::var(v), -1, {}});
+    Builder B = builderBefore(g, op);
+    Value *packed = B.remap(op.operand(vf), read, packedShape);
+    B.name(packed, op.operand(vf)->name + ".packed");
+    op.operands[vf] = packed;
+    op.maps[vf] = reread;
+  }
+  return true;
+}
+
 /// Rewrites `op` in place in its region; returns false if it stays.
 bool pack(Graph &g, Op &op, int64_t minFlops) {
   if (op.kind != OpKind::Contract || !op.outMap.empty() || op.operands.size() != 2 ||
@@ -467,6 +541,10 @@ int packContractions(Graph &g, int64_t minFlops) {
       ++n;
     }
     // A rewritten contraction is left unused; dead-code elimination removes it.
+    if (flopsOf(*op) >= minFlops && packDirect(g, *op)) {
+      ++n;
+      continue;
+    }
     n += pack(g, *op, minFlops);
   }
   return n;

@@ -1,0 +1,166 @@
+//===- codegen/EmitDirect.cpp - Convolutions as register-blocked loops -----===//
+//
+// A convolution through an im2col copy writes and reads back nine times its
+// input; with few channels that copy costs more than the product. The
+// direct form instead keeps the result's innermost axis (the output
+// channels, N of them) in vector registers: for each output point
+//
+//   acc[0:N] = 0
+//   for every reduction point r:  acc[0:N] += A[f(point, r)] * V[r, 0:N]
+//   R[point, 0:N] = acc
+//
+// where V is the factor that reads the innermost result variable, stored
+// with that axis innermost and contiguous (passes/PackContractions.cpp packs
+// a convolution's small weight so), and A the other factor, read one
+// element at a time through its map, zero padding included. U consecutive
+// output points along the next axis share each load of V (register
+// blocking: U·N/8 accumulators of 8 floats). The loops stay scalar for the
+// vectorizer; the vector code is written here.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/Emitter.h"
+
+#include "support/Assert.h"
+
+#include <algorithm>
+
+namespace gradc::codegen {
+
+namespace {
+
+/// The factor reading the result's innermost variable, or -1.
+int vectorFactor(const ir::Op &op) {
+  int n = static_cast<int>(op.result()->type.rank()) - 1;
+  int found = -1;
+  for (size_t f = 0; f < op.operands.size(); ++f)
+    for (const ir::AxisIndex &ax : op.maps[f])
+      for (auto &[v, c] : ax.pos.terms)
+        if (v == n) {
+          if (found >= 0 && found != static_cast<int>(f))
+            return -1; // both factors read it
+          found = static_cast<int>(f);
+        }
+  return found;
+}
+
+} // namespace
+
+bool Emitter::isDirect(const ir::Op &op) const {
+  if (op.kind != ir::OpKind::Contract || !op.outMap.empty() || op.operands.size() != 2 ||
+      !op.symbols.empty() || op.reductionSizes.empty())
+    return false;
+  const std::vector<int64_t> &shape = op.result()->type.shape;
+  int R = static_cast<int>(shape.size());
+  if (R < 2 || shape[R - 1] % 8 != 0 || shape[R - 1] > 64)
+    return false;
+  int vf = vectorFactor(op);
+  if (vf < 0)
+    return false;
+  for (const ir::IndexMap &m : op.maps)
+    for (const ir::AxisIndex &ax : m)
+      if (ax.isIndirect())
+        return false;
+  // V's innermost axis is exactly the result's innermost variable, over
+  // its whole extent, and no other axis of V moves with it.
+  const ir::IndexMap &vm = op.maps[vf];
+  const ir::Value *v = op.operand(vf);
+  if (vm.empty() || !vm.back().pos.isVar(R - 1) || v->type.shape.back() != shape[R - 1])
+    return false;
+  for (size_t a = 0; a + 1 < vm.size(); ++a)
+    if (vm[a].pos.coeff(R - 1) != 0)
+      return false;
+  return !isGemm(op);
+}
+
+void Emitter::emitDirect(const ir::Op &op) {
+  const ir::Value *r = op.result();
+  const std::vector<int64_t> &shape = r->type.shape;
+  int R = static_cast<int>(shape.size());
+  int64_t N = shape[R - 1];
+  int vf = vectorFactor(op), af = 1 - vf;
+  const ir::Value *vOp = op.operand(vf);
+  std::vector<int64_t> extents = shape;
+  extents.insert(extents.end(), op.reductionSizes.begin(), op.reductionSizes.end());
+
+  // Register blocking along the axis before the innermost: U points.
+  int64_t along = shape[R - 2];
+  int U = N <= 16 ? 4 : N <= 32 ? 2 : 1;
+  if (R == 2)
+    U = 1; // the blocked axis would be the one split across threads
+  while (U > 1 && along % U != 0)
+    --U;
+  llvm::Type *vecTy = llvm::FixedVectorType::get(f32(), static_cast<unsigned>(N));
+  llvm::Constant *zeroVec = llvm::ConstantAggregateZero::get(vecTy);
+
+  // Accumulators live in allocas of vector type, which SROA turns into
+  // registers carried through the reduction loops.
+  std::vector<llvm::Value *> acc(U);
+  {
+    auto saved = b_->saveIP();
+    llvm::BasicBlock &entry = ks_.fn->getEntryBlock();
+    b_->SetInsertPoint(&entry, entry.getFirstInsertionPt());
+    for (int u = 0; u < U; ++u)
+      acc[u] = b_->CreateAlloca(vecTy, nullptr, "acc" + std::to_string(u));
+    b_->restoreIP(saved);
+  }
+
+  // The reduction loops in the order A stores their variables (a
+  // convolution's window rows outside, its channels innermost), so that the
+  // innermost loop walks A contiguously.
+  int nRed = static_cast<int>(op.reductionSizes.size());
+  std::vector<int> redOrder(nRed), key(nRed, -1);
+  const ir::IndexMap &am = op.maps[af];
+  for (size_t a = 0; a < am.size(); ++a)
+    for (auto &[var, c] : am[a].pos.terms)
+      if (var >= R)
+        key[var - R] = static_cast<int>(a);
+  for (int i = 0; i < nRed; ++i)
+    redOrder[i] = i;
+  std::stable_sort(redOrder.begin(), redOrder.end(), [&](int a, int b) { return key[a] < key[b]; });
+  std::vector<int64_t> redExtents;
+  for (int i : redOrder)
+    redExtents.push_back(op.reductionSizes[i]);
+
+  // The outer loops: the result's axes but the innermost, the one before it
+  // stepping by U.
+  std::vector<int64_t> outer(shape.begin(), shape.end() - 1);
+  outer[R - 2] = along / U;
+  loopNest(outer, true, [&](const Loops &o) {
+    for (int u = 0; u < U; ++u)
+      b_->CreateStore(zeroVec, acc[u]);
+    auto pointOf = [&](const Loops &red, int u) {
+      Loops all = o;
+      all[R - 2] = b_->CreateAdd(b_->CreateMul(o[R - 2], c64(U)), c64(u));
+      all.push_back(c64(0)); // the innermost variable: V's row starts at 0
+      all.insert(all.end(), red.begin(), red.end());
+      return all;
+    };
+    loopNest(redExtents, false, [&](const Loops &inOrder) {
+      Loops red(inOrder.size());
+      for (size_t i = 0; i < redOrder.size(); ++i)
+        red[redOrder[i]] = inOrder[i];
+      for (int u = 0; u < U; ++u) {
+        Loops at = pointOf(red, u);
+        // V's row of N floats, 0 where its other axes leave the tensor.
+        Access va = access(op, op.maps[vf], vOp->type.shape, at, extents);
+        llvm::Value *row = b_->CreateLoad(
+            vecTy, b_->CreateGEP(f32(), base(vOp), va.offset), "row");
+        tagged(llvm::cast<llvm::Instruction>(row), vOp);
+        if (va.inBounds)
+          row = b_->CreateSelect(va.inBounds, row, zeroVec);
+        llvm::Value *a = readThrough(op, af, op.maps[af], at, extents);
+        llvm::Value *splat = b_->CreateVectorSplat(static_cast<unsigned>(N), a);
+        llvm::Value *sum = b_->CreateLoad(vecTy, acc[u]);
+        b_->CreateStore(b_->CreateFAdd(sum, b_->CreateFMul(splat, row)), acc[u]);
+      }
+    });
+    for (int u = 0; u < U; ++u) {
+      Loops at = pointOf({}, u);
+      at.resize(R);
+      llvm::Value *dst = b_->CreateGEP(f32(), base(r), linear(shape, at));
+      tagged(b_->CreateStore(b_->CreateLoad(vecTy, acc[u]), dst), r);
+    }
+  });
+}
+
+} // namespace gradc::codegen
