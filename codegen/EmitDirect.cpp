@@ -143,8 +143,10 @@ void Emitter::emitDirect(const ir::Op &op) {
         Loops at = pointOf(red, u);
         // V's row of N floats, 0 where its other axes leave the tensor.
         Access va = access(op, op.maps[vf], vOp->type.shape, at, extents);
-        llvm::Value *row = b_->CreateLoad(
-            vecTy, b_->CreateGEP(f32(), base(vOp), va.offset), "row");
+        // Rows start at multiples of N floats: aligned to 4 bytes only, as
+        // far as the type system knows.
+        llvm::Value *row = b_->CreateAlignedLoad(
+            vecTy, b_->CreateGEP(f32(), base(vOp), va.offset), llvm::Align(4), "row");
         tagged(llvm::cast<llvm::Instruction>(row), vOp);
         if (va.inBounds)
           row = b_->CreateSelect(va.inBounds, row, zeroVec);
@@ -158,7 +160,7 @@ void Emitter::emitDirect(const ir::Op &op) {
       Loops at = pointOf({}, u);
       at.resize(R);
       llvm::Value *dst = b_->CreateGEP(f32(), base(r), linear(shape, at));
-      tagged(b_->CreateStore(b_->CreateLoad(vecTy, acc[u]), dst), r);
+      tagged(b_->CreateAlignedStore(b_->CreateLoad(vecTy, acc[u]), dst, llvm::Align(4)), r);
     }
   });
 }
