@@ -227,6 +227,69 @@ bool makePlain(Op &op) {
   return true;
 }
 
+/// A contraction whose output map writes a slice at a fixed position (the
+/// gradient of a step's input, `-> [r0, %t, r2]`: the other axes each one
+/// loop variable over its whole extent) is a plain contraction into that
+/// slice, with unit axes at the fixed positions, and a remap placing it
+/// (reading 0 off the slice, as the zero fill did). The product can then go
+/// to the GEMM tier instead of accumulating point by point. Returns the
+/// plain contraction, or null.
+Op *sliceToPlain(Graph &g, Op &op) {
+  if (op.kind != OpKind::Contract || op.outMap.empty())
+    return nullptr;
+  const std::vector<int64_t> &shape = op.result()->type.shape;
+  int L = static_cast<int>(op.reductionSizes.size());
+  std::vector<int> to(L, -1); // loop variable -> the result axis it runs along
+  bool fixed = false;
+  for (size_t a = 0; a < op.outMap.size(); ++a) {
+    const AxisIndex &ax = op.outMap[a];
+    if (ax.isIndirect())
+      return nullptr;
+    std::vector<int> vs = varsOf(ax.pos);
+    if (vs.empty()) {
+      fixed = true; // a constant or step position
+      continue;
+    }
+    if (!ax.pos.isVar(vs[0]) || to[vs[0]] >= 0 || op.reductionSizes[vs[0]] != shape[a])
+      return nullptr;
+    to[vs[0]] = static_cast<int>(a);
+  }
+  if (!fixed)
+    return nullptr; // makePlain's case
+  // The slice's loops: the result axes (unit ones at fixed positions), then
+  // the remaining variables as reductions.
+  std::vector<int64_t> sliceShape, reductions;
+  int R = static_cast<int>(shape.size());
+  for (int a = 0; a < R; ++a)
+    sliceShape.push_back(varsOf(op.outMap[a].pos).empty() ? 1 : shape[a]);
+  int next = R;
+  for (int v = 0; v < L; ++v)
+    if (to[v] < 0) {
+      to[v] = next++;
+      reductions.push_back(op.reductionSizes[v]);
+    }
+  std::vector<IndexMap> maps = op.maps;
+  for (IndexMap &m : maps)
+    for (AxisIndex &ax : m) {
+      Affine r = Affine::constantOf(ax.pos.constant);
+      for (auto &[v, c] : ax.pos.terms)
+        r.add(v >= 0 ? to[v] : v, c);
+      ax.pos = r;
+    }
+  Builder B = builderBefore(g, op);
+  Value *slice = B.contract(op.operands, maps, sliceShape, reductions, op.symbols);
+  IndexMap place;
+  for (int a = 0; a < R; ++a) {
+    Affine pos = Affine::var(a);
+    if (varsOf(op.outMap[a].pos).empty())
+      pos = pos.plus(op.outMap[a].pos.scaled(-1)); // e_a - position: 0 only there
+    place.push_back({pos, -1, {}});
+  }
+  Value *placed = B.remap(slice, place, shape, {}, op.symbols);
+  replaceResult(g, B, op, placed);
+  return slice->def;
+}
+
 /// A plain contraction of three or more factors is split so that the one
 /// that is left is a product of two: a factor reading result variables only
 /// is multiplied in after the sum, and two factors reading the same loop
@@ -510,10 +573,11 @@ bool pack(Graph &g, Op &op, int64_t minFlops) {
     symbols.clear(); // the copies took the step variables
   Value *r = B.contract(factors, maps, newResultShape, newReduction, symbols);
   if (transpose) {
-    // Axis i of r holds result variable resultOrder[i]: read it back there.
+    // Axis i of r holds result variable resultOrder[i]: read it back there
+    // (a unit axis nothing places is not in r, and reads as its one point).
     IndexMap back;
-    for (int i = 0; i < R; ++i)
-      back.push_back({Affine::var(resultOrder[i]), -1, {}});
+    for (int v : resultOrder)
+      back.push_back({Affine::var(v), -1, {}});
     r = B.remap(r, back, op.result()->type.shape);
   }
   replaceResult(g, B, op, r);
@@ -536,6 +600,10 @@ int packContractions(Graph &g, int64_t minFlops) {
   int n = 0;
   for (Op *op : contracts) {
     n += makePlain(*op);
+    if (Op *plain = sliceToPlain(g, *op)) {
+      op = plain;
+      ++n;
+    }
     while (Op *fewer = splitProduct(g, *op)) {
       op = fewer;
       ++n;
