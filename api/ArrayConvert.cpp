@@ -5,22 +5,22 @@
 
 namespace gradc::api {
 
-namespace {
-
-std::string shapeStr(const std::vector<int64_t> &s) {
+std::string shapeString(const std::vector<int64_t> &shape) {
   std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i)
-    r += (i ? "," : "") + std::to_string(s[i]);
+  for (size_t i = 0; i < shape.size(); ++i)
+    r += (i ? "," : "") + std::to_string(shape[i]);
   return r + "]";
 }
 
-} // namespace
+std::string typeString(DType dtype, const std::vector<int64_t> &shape) {
+  return (dtype == DType::I32 ? "i32" : "f32") + shapeString(shape);
+}
 
 Tensor tensorFromArray(const runtime::HostArray &a, const TensorInfo &want,
                        const std::string &source, const std::string &role) {
   const std::string where = source + ": '" + want.name + "'";
   if (a.shape != want.shape)
-    throw Error(where + " must have shape " + shapeStr(want.shape) + ", but the array is " +
+    throw Error(where + " must have shape " + shapeString(want.shape) + ", but the array is " +
                 a.typeStr() + " (-D changes a model's sizes)");
   bool wantInt = want.dtype == DType::I32;
   if (wantInt == runtime::isFloat(a.type))

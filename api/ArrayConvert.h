@@ -21,6 +21,11 @@ namespace gradc::api {
 Tensor tensorFromArray(const runtime::HostArray &a, const TensorInfo &want,
                        const std::string &source, const std::string &role = "tensor");
 
+/// "[2,3]": a shape as messages and `gradc run` show it.
+std::string shapeString(const std::vector<int64_t> &shape);
+/// "f32[2,3]", "i32[4]".
+std::string typeString(DType dtype, const std::vector<int64_t> &shape);
+
 /// A tensor as the f32 (or i32) array gradc writes.
 runtime::HostArray arrayFromTensor(const Tensor &t);
 

@@ -26,8 +26,8 @@ static void verifyOrDie(const ir::Graph &g, const char *stage) {
   throw InternalError(msg);
 }
 
-/// Folds constant conditions and merges repeated ops, then removes what
-/// nothing uses any more.
+/// Removes dead code, folds constant conditions and merges repeated ops,
+/// then removes what nothing uses any more.
 static void simplifyGraph(ir::Graph &g, const char *stage, bool gathers = false) {
   // Dead ops first: a value nothing reads must not come back to life as the
   // one a later copy of it is merged into.
@@ -64,10 +64,9 @@ std::unique_ptr<ir::Graph> buildGraph(const sema::Model &model, GraphKind kind,
     differentiateGraph(*g, diags, opts);
   }
   if (opts.optimize) {
-    if (passes::packContractions(*g, opts.packMinFlops) > 0) {
-      passes::eliminateDeadCode(*g);
+    // The copies packing replaced are left for simplifyGraph's dead-code pass.
+    if (passes::packContractions(*g, opts.packMinFlops) > 0)
       verifyOrDie(*g, "contraction packing");
-    }
     simplifyGraph(*g, "simplification for native code", /*gathers=*/true);
   }
   return g;
@@ -90,9 +89,8 @@ static void differentiateGraph(ir::Graph &graph, DiagnosticEngine &diags,
   o.inputs = opts.inputs;
   passes::differentiate(*g, o);
   verifyOrDie(*g, "autodiff");
-  passes::eliminateDeadCode(*g);
-  verifyOrDie(*g, "dead-code elimination");
-  simplifyGraph(*g, "simplification of the backward pass");
+  simplifyGraph(*g, "simplification of the backward pass"); // removes dead code first
+
 }
 
 } // namespace gradc::api

@@ -60,13 +60,6 @@ Tensor Tensor::ints(std::vector<int64_t> shape, std::vector<int32_t> values) {
 
 namespace {
 
-std::string shapeStr(const std::vector<int64_t> &s) {
-  std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i)
-    r += (i ? "," : "") + std::to_string(s[i]);
-  return r + "]";
-}
-
 Tensor toTensor(const runtime::DTensor &d) {
   Tensor t;
   t.shape = d.type.shape;
@@ -285,8 +278,8 @@ struct Session::Impl {
     const ir::TensorType &type = op.result()->type;
     bool isInt = type.dtype == ir::DType::I32;
     if (t.shape != type.shape || (t.dtype == DType::I32) != isInt)
-      throw Error("'" + name + "' is " + ir::dtypeName(type.dtype) + shapeStr(type.shape) +
-                  ", not " + (t.dtype == DType::I32 ? "i32" : "f32") + shapeStr(t.shape));
+      throw Error("'" + name + "' is " + api::typeString(isInt ? DType::I32 : DType::F32, type.shape) +
+                  ", not " + api::typeString(t.dtype, t.shape));
     if (static_cast<int64_t>(isInt ? t.i32.size() : t.f32.size()) != t.size())
       throw Error("'" + name + "': the tensor's data does not fill its shape");
     runtime::DTensor d = runtime::DTensor::zeros(type);

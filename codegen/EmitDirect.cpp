@@ -20,56 +20,28 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/Emitter.h"
 
+#include "ir/ContractShape.h"
 #include "support/Assert.h"
 
 #include <algorithm>
 
 namespace gradc::codegen {
 
-namespace {
-
-/// The factor reading the result's innermost variable, or -1.
-int vectorFactor(const ir::Op &op) {
-  int n = static_cast<int>(op.result()->type.rank()) - 1;
-  int found = -1;
-  for (size_t f = 0; f < op.operands.size(); ++f)
-    for (const ir::AxisIndex &ax : op.maps[f])
-      for (auto &[v, c] : ax.pos.terms)
-        if (v == n) {
-          if (found >= 0 && found != static_cast<int>(f))
-            return -1; // both factors read it
-          found = static_cast<int>(f);
-        }
-  return found;
-}
-
-} // namespace
-
 bool Emitter::isDirect(const ir::Op &op) const {
-  if (op.kind != ir::OpKind::Contract || !op.outMap.empty() || op.operands.size() != 2 ||
-      !op.symbols.empty() || op.reductionSizes.empty())
+  int vf = ir::innermostVectorFactor(op);
+  if (vf < 0 || op.reductionSizes.empty())
     return false;
-  const std::vector<int64_t> &shape = op.result()->type.shape;
-  int R = static_cast<int>(shape.size());
-  if (R < 2 || shape[R - 1] % 8 != 0 || shape[R - 1] > 64)
-    return false;
-  int vf = vectorFactor(op);
-  if (vf < 0)
-    return false;
-  for (const ir::IndexMap &m : op.maps)
-    for (const ir::AxisIndex &ax : m)
-      if (ax.isIndirect())
-        return false;
   // V's innermost axis is exactly the result's innermost variable, over
   // its whole extent, and no other axis of V moves with it.
+  int n = static_cast<int>(op.result()->type.rank()) - 1;
   const ir::IndexMap &vm = op.maps[vf];
-  const ir::Value *v = op.operand(vf);
-  if (vm.empty() || !vm.back().pos.isVar(R - 1) || v->type.shape.back() != shape[R - 1])
+  if (vm.empty() || !vm.back().pos.isVar(n) ||
+      op.operand(vf)->type.shape.back() != op.result()->type.shape[n])
     return false;
   for (size_t a = 0; a + 1 < vm.size(); ++a)
-    if (vm[a].pos.coeff(R - 1) != 0)
+    if (vm[a].pos.coeff(n) != 0)
       return false;
-  return !isGemm(op);
+  return true;
 }
 
 void Emitter::emitDirect(const ir::Op &op) {
@@ -77,7 +49,7 @@ void Emitter::emitDirect(const ir::Op &op) {
   const std::vector<int64_t> &shape = r->type.shape;
   int R = static_cast<int>(shape.size());
   int64_t N = shape[R - 1];
-  int vf = vectorFactor(op), af = 1 - vf;
+  int vf = ir::innermostVectorFactor(op), af = 1 - vf;
   const ir::Value *vOp = op.operand(vf);
   std::vector<int64_t> extents = shape;
   extents.insert(extents.end(), op.reductionSizes.begin(), op.reductionSizes.end());

@@ -3,8 +3,9 @@
 // The ops that position their tensors through index maps, as loop nests
 // over the op's loop variables (ir/IndexMap.h numbers them: result axes,
 // then reduction axes). Contractions shaped like a matrix product go to the
-// GEMM kernel first (EmitGemm.cpp); everything else, convolutions included,
-// is a direct loop nest whose innermost loop the vectorizer works on.
+// GEMM kernel (EmitGemm.cpp) and convolutions with few output channels to
+// the direct form (EmitDirect.cpp), as Emitter::emitOp decides; everything
+// else is a loop nest whose innermost loop the vectorizer works on.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Emitter.h"
@@ -68,14 +69,6 @@ void Emitter::emitScatterAdd(const ir::Op &op) {
 }
 
 void Emitter::emitContract(const ir::Op &op) {
-  if (isGemm(op)) {
-    emitGemm(op);
-    return;
-  }
-  if (isDirect(op)) {
-    emitDirect(op);
-    return;
-  }
   const ir::Value *r = op.result();
   const std::vector<int64_t> &shape = r->type.shape;
   auto product = [&](const Loops &loops, const std::vector<int64_t> &extents) {

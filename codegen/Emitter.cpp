@@ -135,6 +135,7 @@ void Emitter::emitOp(const ir::Op &op) {
     for (const ir::AxisIndex &ax : m)
       mayFault = mayFault || ax.isIndirect();
   std::function<void()> body;
+  const char *kind = op.mnemonic();
   switch (op.opClass()) {
   case OpClass::Unary:
   case OpClass::Binary:
@@ -155,11 +156,21 @@ void Emitter::emitOp(const ir::Op &op) {
     parallel = false;
     outer = 1;
     break;
-  case OpClass::Contract:
-    body = [&] { emitContract(op); };
-    if (!op.outMap.empty() || isGemm(op)) { // one call; the GEMM kernel has its own threads
+  case OpClass::Contract: // the tier is decided here, once
+    if (isGemm(op)) { // one call; the GEMM kernel has its own threads
+      kind = "gemm";
+      body = [&] { emitGemm(op); };
       parallel = false;
       outer = 1;
+    } else if (isDirect(op)) {
+      kind = "direct";
+      body = [&] { emitDirect(op); };
+    } else {
+      body = [&] { emitContract(op); };
+      if (!op.outMap.empty()) { // accumulates into its result: one thread
+        parallel = false;
+        outer = 1;
+      }
     }
     break;
   case OpClass::Reduce:
@@ -184,10 +195,11 @@ void Emitter::emitOp(const ir::Op &op) {
       work *= r;
   if (op.opClass() == OpClass::Reduce || op.opClass() == OpClass::Normalize)
     work = op.operand(0)->type.numElements();
-  callKernel(kernelFor(op, body), outer, work, parallel, mayFault);
+  callKernel(kernelFor(op, body, kind), outer, work, parallel, mayFault);
 }
 
-std::string Emitter::kernelFor(const ir::Op &op, const std::function<void()> &body) {
+std::string Emitter::kernelFor(const ir::Op &op, const std::function<void()> &body,
+                               const char *kind) {
   // Names are unique across shards: a kernel in another shard is called
   // through a declaration of the same name.
   std::string name = kernelName(op);
@@ -216,10 +228,7 @@ std::string Emitter::kernelFor(const ir::Op &op, const std::function<void()> &bo
   ks_.begin->setName("begin");
   ks_.end->setName("end");
   ks_.id = static_cast<int>(kernels_.size());
-  kernels_.push_back({name, op.loc, "", 0, 0, "",
-                      op.kind == OpKind::Contract && isGemm(op)     ? "gemm"
-                      : op.kind == OpKind::Contract && isDirect(op) ? "direct"
-                                                                    : op.mnemonic()});
+  kernels_.push_back({name, op.loc, "", 0, 0, "", kind ? kind : op.mnemonic()});
   auto *entry = llvm::BasicBlock::Create(*lctx_, "entry", fn);
   b_->SetInsertPoint(entry);
   ks_.fault = b_->CreateAlloca(b_->getInt1Ty(), nullptr, "fault");

@@ -157,15 +157,16 @@ public:
   void emitFill(const ir::Op &op);
   void emitRemap(const ir::Op &op);
   void emitScatterAdd(const ir::Op &op);
+  /// A contraction neither the GEMM tier nor the direct form takes: loops.
   void emitContract(const ir::Op &op);
   /// True when `op` is a contraction shaped like a (batched) matrix product
   /// and large enough to go to the GEMM kernel.
   bool isGemm(const ir::Op &op) const;
   /// Emits `op` (isGemm) as calls of the GEMM kernel, one per batch point.
   void emitGemm(const ir::Op &op);
-  /// True when `op` is a contraction the direct form takes: not a GEMM, its
-  /// result's innermost axis (8..64, a multiple of 8) read by one factor
-  /// alone, as that factor's contiguous innermost axis (EmitDirect.cpp).
+  /// True when `op` is a contraction the direct form takes (asked after
+  /// isGemm): its result's innermost axis (ir::innermostVectorFactor) read
+  /// as that factor's contiguous innermost axis (EmitDirect.cpp).
   bool isDirect(const ir::Op &op) const;
   /// Emits `op` (isDirect) with the result's innermost axis in registers.
   void emitDirect(const ir::Op &op);
@@ -184,8 +185,10 @@ public:
 
 private:
   /// Creates the kernel function for `op` in the next shard and emits its
-  /// body with `body`; returns its name.
-  std::string kernelFor(const ir::Op &op, const std::function<void()> &body);
+  /// body with `body`; returns its name. `kind` is what the profile groups
+  /// it under (null: the op's mnemonic).
+  std::string kernelFor(const ir::Op &op, const std::function<void()> &body,
+                        const char *kind = nullptr);
   /// Makes shard `i` the one the builder emits into.
   void useShard(size_t i);
   void emitRegion(const ir::Region &r, bool backward, bool filter);

@@ -1,6 +1,8 @@
 //===- codegen/Inlined.cpp - Values computed where they are read -----------===//
 #include "codegen/Inlined.h"
 
+#include "ir/Rewrite.h"
+
 #include <functional>
 #include <unordered_map>
 
@@ -56,12 +58,7 @@ std::unordered_set<const ir::Value *> findInlined(const ir::Graph &g) {
     for (const ir::Value *v : op->symbols)
       pinned.insert(v);
   }
-  for (const auto *list : {&g.outputs, &g.metrics, &g.gradients})
-    for (const ir::NamedValue &nv : *list)
-      pinned.insert(nv.value);
-  pinned.insert(g.loss.value);
-  for (const ir::StateUpdate &u : g.updates)
-    pinned.insert(u.value);
+  ir::forEachGraphUse(g, [&](const ir::Value *v) { pinned.insert(v); });
 
   std::unordered_set<const ir::Value *> inlined;
   for (const ir::Op *op : ops) {

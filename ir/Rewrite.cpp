@@ -22,15 +22,24 @@ void replaceAllUses(Graph &g, Value *from, Value *to) {
       if (v == from)
         v = to;
   });
+  forEachGraphUse(g, [&](Value *&v) {
+    if (v == from)
+      v = to;
+  });
+}
+
+void forEachGraphUse(Graph &g, const std::function<void(Value *&)> &f) {
   for (auto *list : {&g.outputs, &g.metrics, &g.gradients})
     for (NamedValue &nv : *list)
-      if (nv.value == from)
-        nv.value = to;
-  if (g.loss.value == from)
-    g.loss.value = to;
+      f(nv.value);
+  if (g.loss.value)
+    f(g.loss.value);
   for (StateUpdate &u : g.updates)
-    if (u.value == from)
-      u.value = to;
+    f(u.value);
+}
+
+void forEachGraphUse(const Graph &g, const std::function<void(const Value *)> &f) {
+  forEachGraphUse(const_cast<Graph &>(g), [&](Value *&v) { f(v); });
 }
 
 int countUses(const Graph &g, const Value *v) {

@@ -23,6 +23,7 @@
 #include "passes/PackContractions.h"
 
 #include "ir/Builder.h"
+#include "ir/ContractShape.h"
 #include "ir/Rewrite.h"
 #include "support/Assert.h"
 
@@ -396,27 +397,11 @@ int64_t flopsOf(const Op &op) {
 /// variables in the order A stores them, and the product runs with n in
 /// vector registers, A read through its map. Returns whether it applied.
 bool packDirect(Graph &g, Op &op) {
-  if (op.kind != OpKind::Contract || !op.outMap.empty() || op.operands.size() != 2 ||
-      !op.symbols.empty())
-    return false;
-  const std::vector<int64_t> &shape = op.result()->type.shape;
-  int R = static_cast<int>(shape.size());
-  if (R < 2 || shape[R - 1] % 8 != 0 || shape[R - 1] > 64)
-    return false;
-  int n = R - 1, vf = -1;
-  for (int f = 0; f < 2; ++f)
-    for (const AxisIndex &ax : op.maps[f]) {
-      if (ax.isIndirect())
-        return false;
-      for (int v : varsOf(ax.pos))
-        if (v == n) {
-          if (vf >= 0 && vf != f)
-            return false;
-          vf = f;
-        }
-    }
+  int vf = innermostVectorFactor(op);
   if (vf < 0)
     return false;
+  const std::vector<int64_t> &shape = op.result()->type.shape;
+  int n = static_cast<int>(shape.size()) - 1;
   const IndexMap &am = op.maps[1 - vf], &vm = op.maps[vf];
   bool window = false;
   for (const AxisIndex &ax : am)

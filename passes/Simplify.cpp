@@ -11,6 +11,8 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Simplify.h"
 
+#include "ir/Rewrite.h"
+
 #include <cctype>
 #include <cstring>
 #include <map>
@@ -229,13 +231,7 @@ public:
   }
 
   void graphUses(Graph &g) {
-    for (auto *list : {&g.outputs, &g.metrics, &g.gradients})
-      for (NamedValue &nv : *list)
-        nv.value = resolve(nv.value);
-    if (g.loss.value)
-      g.loss.value = resolve(g.loss.value);
-    for (StateUpdate &u : g.updates)
-      u.value = resolve(u.value);
+    forEachGraphUse(g, [&](Value *&v) { v = resolve(v); });
   }
 
 private:

@@ -87,9 +87,10 @@ void printProfile(const std::vector<KernelTime> &kernels, const char *pass) {
 }
 
 /// A model and a session over it with the command line's options, compiled
-/// for `gradient`; returns what the compile cost, and in `ms` the time of
-/// the front end and the compile (drawing the parameters is not compiling).
-CompileInfo compileSession(const BenchOptions &o, const Options &opts, bool gradient,
+/// for what a training step needs (the forward pass for a model without a
+/// loss); returns what the compile cost, and in `ms` the time of the front
+/// end and the compile (drawing the parameters is not compiling).
+CompileInfo compileSession(const BenchOptions &o, const Options &opts,
                            std::shared_ptr<Model> &model, std::unique_ptr<Session> &s,
                            double &ms) {
   auto t0 = Clock::now();
@@ -97,7 +98,7 @@ CompileInfo compileSession(const BenchOptions &o, const Options &opts, bool grad
   ms = msSince(t0);
   s = std::make_unique<Session>(model, o.data.seed);
   auto t1 = Clock::now();
-  CompileInfo info = s->compile(gradient);
+  CompileInfo info = s->compile(model->hasLoss());
   ms += msSince(t1);
   return info;
 }
@@ -112,17 +113,17 @@ int runBench(const BenchOptions &o) {
   std::unique_ptr<Session> s;
   Options cold = opts;
   cold.cache = false;
-  bool hasLoss = Model::fromFile(o.common.file, opts)->hasLoss();
   double compileMs = 0;
-  CompileInfo info = compileSession(o, cold, hasLoss, model, s, compileMs);
+  CompileInfo info = compileSession(o, cold, model, s, compileMs);
+  bool hasLoss = model->hasLoss();
   // ... and the same from the cache (written now unless --no-cache).
   double cachedMs = -1;
   if (opts.cache) {
     std::shared_ptr<Model> m2;
     std::unique_ptr<Session> s2;
     double ms = 0;
-    compileSession(o, opts, hasLoss, m2, s2, ms); // fills the cache
-    CompileInfo hit = compileSession(o, opts, hasLoss, m2, s2, ms);
+    compileSession(o, opts, m2, s2, ms); // fills the cache
+    CompileInfo hit = compileSession(o, opts, m2, s2, ms);
     cachedMs = hit.fromCache ? ms : -1; // -1: the cache directory is not writable
   }
 

@@ -32,15 +32,8 @@ struct RunOptions {
   bool backward = false;
 };
 
-std::string typeStr(const Tensor &t) {
-  std::string r = t.dtype == DType::I32 ? "i32[" : "f32[";
-  for (size_t i = 0; i < t.shape.size(); ++i)
-    r += (i ? "," : "") + std::to_string(t.shape[i]);
-  return r + "]";
-}
-
 void printValue(const std::string &name, const Tensor &t) {
-  std::cout << name << " : " << typeStr(t) << "\n  ";
+  std::cout << name << " : " << api::typeString(t.dtype, t.shape) << "\n  ";
   size_t size = static_cast<size_t>(t.size()), n = std::min<size_t>(size, 8);
   for (size_t i = 0; i < n; ++i) {
     std::cout << (i ? " " : "");
