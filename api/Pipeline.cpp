@@ -7,6 +7,7 @@
 #include "passes/ComposeRemaps.h"
 #include "passes/DeadCode.h"
 #include "passes/PackContractions.h"
+#include "passes/ReductionForms.h"
 #include "passes/Remat.h"
 #include "passes/Simplify.h"
 #include "passes/Stabilize.h"
@@ -67,6 +68,8 @@ std::unique_ptr<ir::Graph> buildGraph(const sema::Model &model, GraphKind kind,
     // The copies packing replaced are left for simplifyGraph's dead-code pass.
     if (passes::packContractions(*g, opts.packMinFlops) > 0)
       verifyOrDie(*g, "contraction packing");
+    if (passes::formReductions(*g) > 0)
+      verifyOrDie(*g, "reduction forms");
     simplifyGraph(*g, "simplification for native code", /*gathers=*/true);
   }
   return g;

@@ -117,6 +117,7 @@ struct Model::Impl {
       g = guarded([&] {
         api::BuildOptions bo;
         bo.remat = opts.remat;
+        bo.inputs = opts.inputGradients;
         bo.optimize = !opts.interpreter;
         return api::buildGraph(*fr.model, kind, diags, bo);
       });
@@ -387,6 +388,10 @@ Tensor Session::gradient(const std::string &name) const {
   for (auto &gr : e.graph().gradients)
     if (gr.name == "grad." + name)
       return toTensor(e.value(gr.value));
+  for (auto &info : impl_->model->inputs())
+    if (info.name == name && !impl_->m().opts.inputGradients)
+      throw Error("no gradient for input '" + name +
+                  "': this session computes parameter gradients only (Options::inputGradients)");
   throw Error("no gradient for '" + name + "': not a parameter or f32 input");
 }
 

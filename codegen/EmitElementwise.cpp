@@ -86,8 +86,11 @@ llvm::Value *Emitter::elementwiseValue(const ir::Op &op, const std::vector<llvm:
     // max(x, 0) + log(1 + e^-|x|): finite for every finite x.
     llvm::Value *ax = b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
     llvm::Value *tail = emitMath(b, MathFn::Log1p, emitMath(b, MathFn::Exp, b.CreateFNeg(ax)));
-    llvm::Value *pos = b.CreateSelect(b.CreateFCmpOGT(x, zero), x, zero);
-    return b.CreateFAdd(b.CreateSelect(isNaN(b, x), x, pos), tail);
+    // max(x, 0) as relu writes it, NaN passing through. Not as
+    // select(isnan(x), x, x > 0 ? x : 0): LLVM 19's instcombine folds that,
+    // for x = |y|, into y > 0 ? |y| : 0 (unordered), wrong for every y < 0.
+    llvm::Value *pos = b.CreateSelect(b.CreateFCmpOLT(x, zero), zero, x);
+    return b.CreateFAdd(pos, tail);
   }
   case OpKind::Sin:
     return emitMath(b, MathFn::Sin, x);

@@ -90,8 +90,9 @@ static GemmShape gemmShape(const Emitter &E, const ir::Op &op) {
   }
   for (int t = 0; t < 2; ++t) {
     const ir::Value *x = op.operand(t);
-    if (E.plan().slot(x).kind == Slot::Inline || x->type.dtype != ir::DType::F32)
-      return g;
+    if (E.plan().isInlined(x) || E.plan().slot(x).kind == Slot::Inline ||
+        x->type.dtype != ir::DType::F32)
+      return g; // no storage to hand the GEMM kernel
     const ir::IndexMap &m = op.maps[t];
     std::vector<int64_t> st = stridesOf(x->type.shape);
     for (size_t a = 0; a < m.size(); ++a) {

@@ -278,6 +278,25 @@ Emitter::Access Emitter::access(const ir::Op &op, const ir::IndexMap &map,
 llvm::Value *Emitter::readThrough(const ir::Op &op, int k, const ir::IndexMap &map,
                                   const Loops &loops, const std::vector<int64_t> &loopExtents) {
   const ir::Value *src = op.operand(k);
+  if (plan_.isInlined(src)) {
+    // Computed here (codegen/Inlined.h) at the position the map gives,
+    // which Inlined keeps affine.
+    Loops at;
+    llvm::Value *inside = nullptr;
+    for (size_t a = 0; a < map.size(); ++a) {
+      GRADC_ASSERT(!map[a].isIndirect(), "an inlined value read through an indirect map");
+      llvm::Value *p = affineValue(*this, op, map[a].pos, loops);
+      auto [lo, hi] = range(op, map[a].pos, loopExtents);
+      if (lo < 0 || hi >= src->type.shape[a]) {
+        llvm::Value *ok = b_->CreateICmpULT(p, c64(src->type.shape[a]));
+        inside = inside ? b_->CreateAnd(inside, ok) : ok;
+        p = b_->CreateSelect(ok, p, c64(0));
+      }
+      at.push_back(p);
+    }
+    llvm::Value *x = elementAt(src, at, src->type.rank() == 0 ? c64(0) : linear(src->type.shape, at));
+    return inside ? b_->CreateSelect(inside, x, llvm::ConstantFP::get(f32(), 0.0)) : x;
+  }
   if (plan_.slot(src).kind == Slot::Inline)
     return loadF32(src, nullptr);
   Access a = access(op, map, src->type.shape, loops, loopExtents);

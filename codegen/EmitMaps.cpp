@@ -5,11 +5,14 @@
 // then reduction axes). Contractions shaped like a matrix product go to the
 // GEMM kernel (EmitGemm.cpp) and convolutions with few output channels to
 // the direct form (EmitDirect.cpp), as Emitter::emitOp decides; everything
-// else is a loop nest whose innermost loop the vectorizer works on.
+// else is a loop nest whose innermost loop the vectorizer works on: the
+// innermost sum, or a row of the result where the factors store it
+// innermost (ir::accumulatesRows).
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Emitter.h"
 
+#include "ir/ContractShape.h"
 #include "support/Assert.h"
 
 namespace gradc::codegen {
@@ -94,6 +97,31 @@ void Emitter::emitContract(const ir::Op &op) {
   }
   std::vector<int64_t> extents = shape;
   extents.insert(extents.end(), op.reductionSizes.begin(), op.reductionSizes.end());
+  if (ir::accumulatesRows(op)) {
+    // Rows of the result accumulate in place: the sums run outside the
+    // result's innermost axis, whose loop walks the factors and the row
+    // contiguously (and vectorizes); the outer result axes split across
+    // threads.
+    std::vector<int64_t> outer(shape.begin(), shape.end() - 1);
+    int64_t row = shape.back();
+    llvm::Value *zero = llvm::ConstantFP::get(f32(), 0.0);
+    loopNest(outer, true, [&](const Loops &o) {
+      Loops first = o;
+      first.push_back(c64(0));
+      llvm::Value *start = linear(shape, first);
+      loop(c64(0), c64(row), [&](llvm::Value *j) { storeF32(r, b_->CreateAdd(start, j), zero); });
+      loopNest(op.reductionSizes, false, [&](const Loops &red) {
+        loop(c64(0), c64(row), [&](llvm::Value *j) {
+          Loops all = o;
+          all.push_back(j);
+          all.insert(all.end(), red.begin(), red.end());
+          llvm::Value *at = b_->CreateAdd(start, j);
+          storeF32(r, at, b_->CreateFAdd(loadF32(r, at), product(all, extents)));
+        });
+      });
+    });
+    return;
+  }
   llvm::Value *acc = accumulator(*this);
   loopNest(shape, true, [&](const Loops &out) {
     b_->CreateStore(llvm::ConstantFP::get(f32(), 0.0), acc);

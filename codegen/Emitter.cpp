@@ -2,6 +2,7 @@
 #include "codegen/Emitter.h"
 
 #include "codegen/KernelAbi.h"
+#include "ir/ContractShape.h"
 #include "support/Assert.h"
 
 #include <llvm/IR/Verifier.h>
@@ -167,7 +168,8 @@ void Emitter::emitOp(const ir::Op &op) {
       body = [&] { emitDirect(op); };
     } else {
       body = [&] { emitContract(op); };
-      if (!op.outMap.empty()) { // accumulates into its result: one thread
+      if (!op.outMap.empty() || (ir::accumulatesRows(op) && t.rank() < 2)) {
+        // Accumulates into its result, or into one row of it: one thread.
         parallel = false;
         outer = 1;
       }

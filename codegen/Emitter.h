@@ -64,6 +64,9 @@ struct EmitOptions {
   int64_t parallelMinElements = 16384;
   /// Time every kernel call into KernelContext::ticks (gradc bench --profile).
   bool profile = false;
+  /// The target's vector registers: 32 with AVX-512, 16 with AVX2 (set
+  /// from the host by the JIT; register blocking sizes its accumulators by it).
+  int vectorRegisters = 16;
 };
 
 /// Builds the module for `g`; see the file comment.

@@ -1,8 +1,11 @@
 //===- codegen/Inlined.cpp - Values computed where they are read -----------===//
 #include "codegen/Inlined.h"
 
+#include "ir/ContractShape.h"
 #include "ir/Rewrite.h"
 
+#include <algorithm>
+#include <cmath>
 #include <functional>
 #include <unordered_map>
 
@@ -35,6 +38,78 @@ bool fusable(const ir::Op &op) {
          op.result()->type.rank() > 0;
 }
 
+/// A sum its operand `v` may be computed in: a plain contraction (of one
+/// factor, or one the direct form does not take) that reads `v` once per
+/// loop point and each element of `v` at one loop point at most: every
+/// loop variable appears in one axis of the map, and each axis is a
+/// mixed-radix number of its variables (p·B/P + b' over b' < B/P, as
+/// passes/ReductionForms.cpp splits sums), so no two points meet.
+bool readsOnceEach(const ir::Op &reader, const ir::Value *v) {
+  if (reader.kind != ir::OpKind::Contract || !reader.outMap.empty() ||
+      (reader.operands.size() > 1 && ir::innermostVectorFactor(reader) >= 0))
+    return false;
+  std::vector<int64_t> extent = reader.result()->type.shape;
+  extent.insert(extent.end(), reader.reductionSizes.begin(), reader.reductionSizes.end());
+  int slot = -1;
+  for (size_t k = 0; k < reader.operands.size(); ++k)
+    if (reader.operand(k) == v) {
+      if (slot >= 0)
+        return false; // read twice (x·x)
+      slot = static_cast<int>(k);
+    }
+  std::vector<bool> seen(extent.size(), false);
+  for (const ir::AxisIndex &ax : reader.maps[slot]) {
+    if (ax.isIndirect() || ax.pos.constant != 0)
+      return false;
+    std::vector<std::pair<int64_t, int>> terms; // (coefficient, variable)
+    for (auto &[var, c] : ax.pos.terms) {
+      if (var < 0 || seen[var])
+        return false;
+      seen[var] = true;
+      terms.push_back({c, var});
+    }
+    std::sort(terms.begin(), terms.end());
+    int64_t radix = 1;
+    for (auto &[c, var] : terms) {
+      if (c != radix)
+        return false;
+      radix *= extent[var];
+    }
+  }
+  for (bool s : seen)
+    if (!s)
+      return false; // a variable the map ignores: elements read repeatedly
+  return true;
+}
+
+/// The arithmetic an elementwise op costs per element, in simple ops: the
+/// vector-math approximations (codegen/VectorMath.h) are a dozen each.
+int opCost(const ir::Op &op) {
+  switch (op.kind) {
+  case ir::OpKind::Exp:
+  case ir::OpKind::Log:
+  case ir::OpKind::Tanh:
+  case ir::OpKind::Sigmoid:
+  case ir::OpKind::Softplus:
+  case ir::OpKind::Sin:
+  case ir::OpKind::Cos:
+    return 12;
+  case ir::OpKind::PowC:
+    return op.value == std::floor(op.value) && std::fabs(op.value) <= 8 ? 2 : 24;
+  case ir::OpKind::Div:
+  case ir::OpKind::Sqrt:
+  case ir::OpKind::Rsqrt:
+    return 4;
+  default:
+    return 1;
+  }
+}
+
+/// The most work (opCost units per element) a value read by several
+/// kernels may cost for each to recompute it rather than read it stored:
+/// a store and a reload of a float costs more than a few vector ops.
+constexpr int kMaxRecompute = 8;
+
 } // namespace
 
 std::unordered_set<const ir::Value *> findInlined(const ir::Graph &g) {
@@ -61,6 +136,9 @@ std::unordered_set<const ir::Value *> findInlined(const ir::Graph &g) {
   ir::forEachGraphUse(g, [&](const ir::Value *v) { pinned.insert(v); });
 
   std::unordered_set<const ir::Value *> inlined;
+  // The work of computing an inlined value at one point, in simple
+  // arithmetic ops: its own op and its inlined operands'.
+  std::unordered_map<const ir::Value *, int> cost;
   for (const ir::Op *op : ops) {
     if (op->results.size() != 1 || pinned.count(op->result()))
       continue;
@@ -72,13 +150,24 @@ std::unordered_set<const ir::Value *> findInlined(const ir::Graph &g) {
     auto readsElementwise = [&](const ir::Op *r) {
       return elementwise(*r) && r->result()->type.shape == v->type.shape;
     };
-    bool take = false;
+    bool take = true;
     if (viewable(*op)) {
-      take = true;
       for (const ir::Op *r : rs)
         take = take && readsElementwise(r);
     } else if (fusable(*op)) {
-      take = rs.size() == 1 && readsElementwise(rs[0]) && regionOf[rs[0]] == regionOf[op];
+      for (const ir::Op *r : rs)
+        take = take && regionOf[r] == regionOf[op] && (readsElementwise(r) || readsOnceEach(*r, v));
+      int c = opCost(*op);
+      for (const ir::Value *x : op->operands)
+        if (inlined.count(x))
+          c += cost[x];
+      cost[v] = c;
+      // Read once, it is computed once; read by several kernels, each
+      // recomputes it, which pays while that costs less than storing it
+      // and reading it back.
+      take = take && (rs.size() == 1 || c <= kMaxRecompute);
+    } else {
+      take = false;
     }
     if (take)
       inlined.insert(v);

@@ -8,12 +8,18 @@
 //    shift) every reader of which is elementwise. The reader reads the
 //    remap's source through the remap's index map, as PyTorch's expand and
 //    permute do.
-//  - An elementwise op whose one use is an operand of an elementwise op of
-//    its shape in the same region, its f32 value computed inside that
-//    reader's loop: `z = x + 3*y` is one pass over memory, and so is a chain
-//    of a batch norm's backward products. This is the simplest form of
-//    elementwise fusion; a value read twice, or by a reduction, a GEMM or a
-//    remap, is still stored.
+//  - An elementwise op every reader of which is either an elementwise op of
+//    its shape in the same region or a sum (a plain contraction in the
+//    loops tier) that reads each of its elements once; its f32 value is
+//    computed inside each reader's loop. `z = x + 3*y` is one pass over
+//    memory, a batch norm's Σ (x - mu)^2 reads x rather than a stored
+//    square, and its backward products are computed where they are summed.
+//    A value with several readers is recomputed by each, so it is inlined
+//    only while that costs a few vector ops per element (kMaxRecompute),
+//    less than storing it and loading it back.
+//
+// This is the simplest form of fusion: a value read by a GEMM, a
+// convolution or a remap, or too costly to recompute, is still stored.
 //
 // Remaps with indirect positions, outputs, the loss, metrics, gradients and
 // state updates are always stored.

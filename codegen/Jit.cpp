@@ -99,6 +99,15 @@ void optimize(llvm::Module &m, llvm::TargetMachine &tm, int optLevel) {
   mpm.run(m, mam);
 }
 
+/// The emit options with what the host's vector unit offers.
+EmitOptions forHost(EmitOptions o, const llvm::orc::JITTargetMachineBuilder &jtmb) {
+  bool avx512 = false;
+  for (const std::string &f : jtmb.getFeatures().getFeatures())
+    avx512 = avx512 || f == "+avx512f";
+  o.vectorRegisters = avx512 ? 32 : 16;
+  return o;
+}
+
 /// Gives a shard the host's data layout, triple, CPU and features.
 void targetShard(llvm::Module &m, llvm::TargetMachine &tm) {
   m.setDataLayout(tm.createDataLayout());
@@ -140,7 +149,7 @@ int shardCount(const ir::Graph &g) {
 /// optimizes and compiles each to an object file on a thread of its own.
 CachedCode compileShards(const ir::Graph &g, const MemoryPlan &plan, const JitOptions &opts,
                          llvm::orc::JITTargetMachineBuilder &jtmb, int shards) {
-  Emitter E(g, plan, opts.emit, shards);
+  Emitter E(g, plan, forHost(opts.emit, jtmb), shards);
   std::vector<Shard> mods = E.emit(g.modelName);
   CachedCode out;
   out.kernels = E.kernels();
@@ -221,7 +230,7 @@ std::string emitText(const ir::Graph &g, const MemoryPlan &plan, const JitOption
                      bool asm_) {
   auto jtmb = hostBuilder(opts.optLevel);
   auto tm = orDie(jtmb.createTargetMachine(), "creating the target machine");
-  Emitter E(g, plan, opts.emit, 1); // one module, to read in one piece
+  Emitter E(g, plan, forHost(opts.emit, jtmb), 1); // one module, to read in one piece
   std::vector<Shard> mods = E.emit(g.modelName);
   llvm::Module &m = *mods[0].mod;
   targetShard(m, *tm);

@@ -279,9 +279,32 @@ static void factorsOf(const RExpr &e, std::vector<std::pair<const RExpr *, bool>
   out.push_back({&e, recip});
 }
 
+/// The loop variables of `e`'s tensor reads, in the order the reads store
+/// them: the first read of each variable decides, axis by axis.
+void Lowerer::storageOrder(const RExpr &e, std::vector<int> &out) {
+  if (e.kind == RKind::Read)
+    loopVarsOf(e, out);
+  for (auto &k : e.kids)
+    storageOrder(*k, out);
+}
+
 LV Lowerer::lowerSum(const RExpr &e) {
   std::vector<std::pair<const RExpr *, bool>> factors;
   factorsOf(*e.kids[0], factors, false);
+  // A sum of one computed value (mean(...: (x[..., j] - mu[j])^2)) computes
+  // it in the order its reads store their variables, [b, x, y, j], rather
+  // than kept variables first: the summand then reads x in place instead of
+  // transposed, and the reduction runs over leading axes.
+  std::vector<int> savedRank = varRank;
+  if (factors.size() == 1 && (factors[0].second || factors[0].first->kind != RKind::Read)) {
+    std::vector<int> order;
+    storageOrder(*factors[0].first, order);
+    int lowest = 0;
+    for (int r : varRank)
+      lowest = std::min(lowest, r);
+    for (size_t k = 0; k < order.size(); ++k)
+      varRank[order[k]] = lowest - static_cast<int>(order.size()) + static_cast<int>(k);
+  }
   // Factor operands: direct reads keep their index maps; others are lowered.
   struct Operand {
     const RExpr *direct = nullptr;
@@ -334,6 +357,7 @@ LV Lowerer::lowerSum(const RExpr &e) {
     for (int v : redVars)
       axes.push_back(static_cast<int>(
           std::find(ops[0].lv.vars.begin(), ops[0].lv.vars.end(), v) - ops[0].lv.vars.begin()));
+    varRank = savedRank;
     B.setLoc(e.loc);
     ir::Value *r = axes.empty() ? ops[0].lv.v : B.reduce(ir::OpKind::ReduceSum, ops[0].lv.v, axes);
     std::vector<int> rest;
@@ -344,6 +368,7 @@ LV Lowerer::lowerSum(const RExpr &e) {
       r = B.binary(ir::OpKind::Mul, r, B.constant(scale));
     return {r, rest};
   }
+  varRank = savedRank;
   std::map<int, int> loopPos;
   for (size_t i = 0; i < outVars.size(); ++i)
     loopPos[outVars[i]] = static_cast<int>(i);

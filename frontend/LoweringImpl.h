@@ -101,6 +101,7 @@ private:
     }
   }
 
+  void storageOrder(const RExpr &e, std::vector<int> &out);
   const View &viewFor(const RExpr &r);
   LV read(const RExpr &r);
   LV lower(const RExpr &e);

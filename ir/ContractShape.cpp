@@ -26,4 +26,29 @@ int innermostVectorFactor(const Op &op) {
   return found;
 }
 
+bool accumulatesRows(const Op &op) {
+  if (op.kind != OpKind::Contract || !op.outMap.empty() || op.reductionSizes.empty())
+    return false;
+  int R = static_cast<int>(op.result()->type.rank());
+  if (R == 0)
+    return false;
+  bool rowRead = false;
+  for (const IndexMap &m : op.maps) {
+    if (m.empty())
+      continue;
+    const AxisIndex &last = m.back();
+    if (last.isIndirect())
+      return false;
+    for (auto &[v, c] : last.pos.terms)
+      if (v >= R)
+        return false; // this factor sums along its innermost axis
+    if (last.pos.isVar(R - 1))
+      rowRead = true;
+    for (size_t a = 0; a + 1 < m.size(); ++a)
+      if (m[a].pos.coeff(R - 1) != 0)
+        return false; // the row variable strides an outer axis
+  }
+  return rowRead;
+}
+
 } // namespace gradc::ir

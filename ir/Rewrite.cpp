@@ -53,4 +53,23 @@ int countUses(const Graph &g, const Value *v) {
   return n;
 }
 
+Builder builderBefore(Graph &g, Op &op) {
+  Region *region = op.parent;
+  size_t at = 0;
+  while (region->ops[at].get() != &op)
+    ++at;
+  Builder B(g);
+  B.setBackward(op.backward);
+  B.setLoc(op.loc);
+  B.setInsertionPoint(region, at);
+  return B;
+}
+
+void replaceResult(Graph &g, Builder &B, Op &op, Value *r) {
+  std::string name = op.result()->name;
+  g.rename(op.result(), name + ".replaced");
+  B.name(r, name);
+  replaceAllUses(g, op.result(), r);
+}
+
 } // namespace gradc::ir

@@ -1,6 +1,7 @@
 //===- ir/Rewrite.h - Replacing values throughout a graph ------------------===//
 #pragma once
 
+#include "ir/Builder.h"
 #include "ir/Graph.h"
 
 #include <functional>
@@ -15,6 +16,14 @@ void replaceAllUses(Graph &g, Value *from, Value *to);
 /// outputs, loss, metrics, gradients and state updates' new values.
 void forEachGraphUse(Graph &g, const std::function<void(Value *&)> &f);
 void forEachGraphUse(const Graph &g, const std::function<void(const Value *)> &f);
+
+/// A builder that inserts before `op` in its region, with its location and
+/// direction (forward or backward).
+Builder builderBefore(Graph &g, Op &op);
+
+/// Makes every use of op's result use `r`, which takes over its name; the
+/// old op is left for dead-code elimination.
+void replaceResult(Graph &g, Builder &B, Op &op, Value *r);
 
 /// Counts the uses of `v` as an operand or symbol anywhere in the graph.
 int countUses(const Graph &g, const Value *v);

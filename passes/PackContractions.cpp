@@ -167,28 +167,6 @@ bool canonical(const Op &op, int first, int f, const Plan &p) {
   return seq == groupSeq({Batch, own, K}) || seq == groupSeq({Batch, K, own});
 }
 
-/// A builder that inserts before `op`, with its location and direction.
-Builder builderBefore(Graph &g, Op &op) {
-  Region *region = op.parent;
-  size_t at = 0;
-  while (region->ops[at].get() != &op)
-    ++at;
-  Builder B(g);
-  B.setBackward(op.backward);
-  B.setLoc(op.loc);
-  B.setInsertionPoint(region, at);
-  return B;
-}
-
-/// Makes every use of op's result use `r`, which takes over its name; the
-/// old op is left for dead-code elimination.
-void replaceResult(Graph &g, Builder &B, Op &op, Value *r) {
-  std::string name = op.result()->name;
-  g.rename(op.result(), name + ".replaced");
-  B.name(r, name);
-  replaceAllUses(g, op.result(), r);
-}
-
 /// A contraction whose output map sends each result axis to a distinct
 /// loop variable of the axis's extent (the gradient of a convolution's
 /// weights, W[k, j, dx, dy] += ..., or of a broadcast) is a plain
@@ -447,6 +425,93 @@ bool packDirect(Graph &g, Op &op) {
   return true;
 }
 
+/// A convolution's weight gradient, dW[dx, dy, j, k] = Σ_{b,x,y} L[b, x+dx, y+dy, j]·G[b, x, y, k],
+/// reads a window of L whose moving variables include result variables
+/// (dx), and G, the output gradient, stores the output channels k
+/// innermost. Computed with k as the result's innermost axis, it takes the
+/// direct form (packDirect): G's rows of k stay in vector registers while
+/// the large sum over b, x, y streams L and G once per block of results,
+/// where the GEMM form first copies L's nine shifted images (im2col). So
+/// when the direct form does not apply as the result is ordered, and some
+/// factor V reads plain variables whose innermost is a result variable of
+/// 8..64 entries (a multiple of 8) that the other factor A does not read,
+/// while A reads a window: the product is computed with that variable
+/// innermost and A's other result variables in the order A stores them, and
+/// a remap transposes it back (a small tensor: the weights' shape). Returns
+/// the reordered contraction, or null.
+Op *orderForDirect(Graph &g, Op &op) {
+  if (op.kind != OpKind::Contract || !op.outMap.empty() || op.operands.size() != 2 ||
+      !op.symbols.empty() || innermostVectorFactor(op) >= 0)
+    return nullptr;
+  const std::vector<int64_t> &shape = op.result()->type.shape;
+  int R = static_cast<int>(shape.size());
+  if (R < 2)
+    return nullptr;
+  for (int vf = 0; vf < 2; ++vf) {
+    const IndexMap &vm = op.maps[vf], &am = op.maps[1 - vf];
+    if (vm.empty() || vm.back().pos.terms.size() != 1 || !vm.back().pos.isVar(vm.back().pos.terms[0].first))
+      continue;
+    int n = vm.back().pos.terms[0].first;
+    if (n >= R || shape[n] % 8 != 0 || shape[n] > kMaxVectorAxis)
+      continue;
+    bool plain = true, window = false, aReadsN = false;
+    std::vector<int> seen;
+    for (const AxisIndex &ax : vm) {
+      std::vector<int> vs = varsOf(ax.pos);
+      plain = plain && !ax.isIndirect() && vs.size() == 1 && ax.pos.isVar(vs[0]) &&
+              std::find(seen.begin(), seen.end(), vs[0]) == seen.end();
+      if (!vs.empty())
+        seen.push_back(vs[0]);
+    }
+    std::vector<int> key(R, -1);
+    for (size_t a = 0; a < am.size(); ++a) {
+      if (am[a].isIndirect())
+        return nullptr;
+      std::vector<int> vs = varsOf(am[a].pos);
+      window = window || vs.size() >= 2;
+      for (int v : vs) {
+        aReadsN = aReadsN || v == n;
+        if (v < R)
+          key[v] = static_cast<int>(a);
+      }
+    }
+    if (!plain || !window || aReadsN)
+      continue;
+    // The new result order: A's result variables as A stores them, n last.
+    std::vector<int> order;
+    for (int v = 0; v < R; ++v)
+      if (v != n)
+        order.push_back(v);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return key[a] < key[b]; });
+    order.push_back(n);
+    std::vector<int> to(R + op.reductionSizes.size());
+    std::vector<int64_t> newShape;
+    for (int i = 0; i < R; ++i) {
+      to[order[i]] = i;
+      newShape.push_back(shape[order[i]]);
+    }
+    for (size_t v = R; v < to.size(); ++v)
+      to[v] = static_cast<int>(v);
+    std::vector<IndexMap> maps = op.maps;
+    for (IndexMap &m : maps)
+      for (AxisIndex &ax : m) {
+        Affine r = Affine::constantOf(ax.pos.constant);
+        for (auto &[v, c] : ax.pos.terms)
+          r.add(v >= 0 ? to[v] : v, c);
+        ax.pos = r;
+      }
+    Builder B = builderBefore(g, op);
+    Value *r = B.contract(op.operands, maps, newShape, op.reductionSizes, {});
+    IndexMap back; // axis i of r holds result variable order[i]
+    for (int i = 0; i < R; ++i)
+      back.push_back({Affine::var(order[i]), -1, {}});
+    Value *placed = B.remap(r, back, shape);
+    replaceResult(g, B, op, placed);
+    return r->def;
+  }
+  return nullptr;
+}
+
 /// Rewrites `op` in place in its region; returns false if it stays.
 bool pack(Graph &g, Op &op, int64_t minFlops) {
   if (op.kind != OpKind::Contract || !op.outMap.empty() || op.operands.size() != 2 ||
@@ -594,6 +659,11 @@ int packContractions(Graph &g, int64_t minFlops) {
       ++n;
     }
     // A rewritten contraction is left unused; dead-code elimination removes it.
+    if (flopsOf(*op) >= minFlops)
+      if (Op *reordered = orderForDirect(g, *op)) {
+        op = reordered;
+        ++n;
+      }
     if (flopsOf(*op) >= minFlops && packDirect(g, *op)) {
       ++n;
       continue;

@@ -33,6 +33,7 @@ struct BenchOptions {
   int iters = 20;
   bool json = false;
   bool profile = false;
+  bool inputGradients = false;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -107,6 +108,9 @@ int runBench(const BenchOptions &o) {
   Options opts = sessionOptions(o.common, o.native);
   opts.profile = o.profile;
   opts.warnings = &std::cerr;
+  // A training step differentiates with respect to the parameters only, as
+  // PyTorch does for inputs that do not require gradients.
+  opts.inputGradients = o.inputGradients;
 
   // A cold compile of what a training step needs (the cache bypassed) ...
   std::shared_ptr<Model> model;
@@ -182,6 +186,9 @@ Command addBench(CLI::App &app) {
       ->check(CLI::Range(1, 1000000));
   cmd->add_flag("--profile", o->profile,
                 "time every kernel of the forward+backward runs and list the slowest");
+  cmd->add_flag("--input-gradients", o->inputGradients,
+                "the backward pass also differentiates with respect to the f32 inputs "
+                "(default: the parameters only, as in training)");
   cmd->add_flag("--json", o->json,
                 "print {compile_ms, cached_compile_ms, llvm_ms, forward_ms, grad_ms, step_ms, "
                 "peak_bytes, threads}");

@@ -79,6 +79,9 @@ struct Options {
   bool cache = true;     ///< reuse compiled code from the on-disk cache
   std::string cacheDir;  ///< empty: $XDG_CACHE_HOME/gradc or ~/.cache/gradc
   bool remat = false;    ///< checkpoint recurrences every √T steps in backward()
+  /// backward() also differentiates with respect to the f32 inputs; training
+  /// and benchmarks need the parameters only.
+  bool inputGradients = true;
   bool interpreter = false; ///< run the reference interpreter (double precision)
   /// Where warnings go as they are found, with their source lines (the
   /// command line passes std::cerr); null drops them. Errors are thrown.
@@ -171,10 +174,11 @@ public:
   void backward();
   /// An output, the minimized scalar or a metric from the last pass.
   Tensor output(const std::string &name) const;
-  /// The gradient of a parameter or f32 input from the last backward().
+  /// The gradient of a parameter or f32 input (Options::inputGradients)
+  /// from the last backward().
   Tensor gradient(const std::string &name) const;
-  /// What gradient() accepts: the parameters and f32 inputs, in the order
-  /// the model declares them.
+  /// What gradient() accepts: the parameters and f32 inputs (the latter with
+  /// Options::inputGradients), in the order the model declares them.
   std::vector<std::string> gradientNames() const;
 
   std::vector<std::string> paramNames() const;

@@ -167,6 +167,26 @@ TEST_CASE("compile, profile and drawn inputs through the session") {
   CHECK(s.profile(false).empty()); // the evaluation graph was never compiled
 }
 
+TEST_CASE("a session that differentiates with respect to the parameters only") {
+  gradc::Options o = noCache();
+  o.inputGradients = false;
+  auto m = gradc::Model::fromString(kModel, o, "tiny.grad");
+  gradc::Session s(m, 1);
+  CHECK(s.gradientNames() == std::vector<std::string>{"W", "E"});
+  s.fillMissingInputs(7);
+  s.backward();
+  gradc::Session full(gradc::Model::fromString(kModel, noCache(), "tiny.grad"), 1);
+  full.fillMissingInputs(7);
+  full.backward();
+  // The same parameter gradients as a session that also computes x's.
+  gradc::Tensor a = s.gradient("W"), b = full.gradient("W");
+  REQUIRE(a.f32.size() == b.f32.size());
+  for (size_t i = 0; i < a.f32.size(); ++i)
+    CHECK(a.f32[i] == doctest::Approx(b.f32[i]).epsilon(1e-5));
+  CHECK_THROWS_WITH_AS(s.gradient("x"),
+                       doctest::Contains("computes parameter gradients only"), gradc::Error);
+}
+
 TEST_CASE("the training graph's forward pass, and errors of the session") {
   const char *bn = R"(
 model drop {
