@@ -7,7 +7,10 @@
 // (codegen/Inlined.h). A reduce_sum, and a scatter_add that places each
 // result axis at its own source axis (the gradient of a broadcast: a bias's,
 // a batch norm's statistics'), are contractions of one factor and become
-// them, so that all three share that code.
+// them, so that all three share that code. The other way round, a
+// contraction of one factor with nothing to sum (the adjoint of a mean
+// broadcasts [c] over [b, x, y, c]) is a remap, which its elementwise
+// readers read in place as a view.
 //
 // A sum into a few rows of its result has little to share among threads,
 // which split the rows. A large one is computed as P partial sums over
@@ -96,6 +99,23 @@ Value *scatterAsContract(Graph &g, Op &op) {
   Value *r = B.contract({op.operand(0)}, {map}, shape, sums);
   replaceResult(g, B, op, r);
   return r;
+}
+
+/// A contraction of one factor with nothing to sum is a remap (the adjoint
+/// of a mean, broadcasting [c] over [b, x, y, c]): as a remap, a view its
+/// elementwise readers read in place (codegen/Inlined.h) instead of a
+/// stored copy.
+bool broadcastAsRemap(Graph &g, Op &op) {
+  if (op.kind != OpKind::Contract || op.operands.size() != 1 || !op.outMap.empty() ||
+      !op.reductionSizes.empty())
+    return false;
+  for (const AxisIndex &ax : op.maps[0])
+    if (ax.isIndirect())
+      return false;
+  Builder B = builderBefore(g, op);
+  Value *r = B.remap(op.operand(0), op.maps[0], op.result()->type.shape, {}, op.symbols);
+  replaceResult(g, B, op, r);
+  return true;
 }
 
 /// Splits a large row-accumulating sum into partial sums (file comment).
@@ -201,7 +221,9 @@ int formReductions(Graph &g) {
       op = c->def;
       ++n;
     }
-    if (op->kind == OpKind::Contract)
+    if (broadcastAsRemap(g, *op))
+      ++n;
+    else if (op->kind == OpKind::Contract)
       n += splitForThreads(g, *op);
   }
   return n;

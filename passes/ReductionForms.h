@@ -11,7 +11,8 @@ namespace gradc::passes {
 /// splits each large contraction that sums into a few rows of its result
 /// (ir::accumulatesRows, fewer than 16 rows to share among threads) into P
 /// partial sums over slices of its outermost summed variable and a sum of
-/// the partials. Returns the number of rewrites.
+/// the partials. A contraction of one factor with nothing to sum becomes the
+/// remap it is. Returns the number of rewrites.
 int formReductions(ir::Graph &g);
 
 } // namespace gradc::passes

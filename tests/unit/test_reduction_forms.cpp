@@ -4,7 +4,8 @@
 // sums over the axes it does not place become contractions of one factor; a
 // large sum into a few rows is split into partial sums over slices of its
 // outermost summed variable; small sums, sums with enough rows, and
-// scatters that shift or gather stay. The rewritten graph computes the same
+// scatters that shift or gather stay; a contraction with nothing to sum
+// becomes a remap. The rewritten graph computes the same
 // values in the interpreter.
 //
 //===----------------------------------------------------------------------===//
@@ -45,11 +46,14 @@ const char *kSums = R"(graph @m training=0 {
   %rows = reduce_sum %x axes=[1,2] : f32[32,8]
   %last = reduce_sum %x axes=[3] : f32[32,16,16]
   %shift = scatter_add %y -> [d0, d1 + 1, d2, d3] : f32[32,17,16,8]
+  %spread = contract %mean[d3] : f32[32,16,16,8]
+  %back = add %x, %spread : f32[32,16,16,8]
   output "mean" = %mean
   output "bias" = %bias
   output "rows" = %rows
   output "last" = %last
   output "shift" = %shift
+  output "back" = %back
 }
 )";
 
@@ -58,7 +62,8 @@ const char *kSums = R"(graph @m training=0 {
 TEST_CASE("sums become contractions, split into partial sums when they have few rows") {
   SourceManager sm;
   auto g = parse(kSums, sm);
-  CHECK(passes::formReductions(*g) == 6); // four sums made contractions, two split
+  // Four sums made contractions, two of them split, one broadcast a remap.
+  CHECK(passes::formReductions(*g) == 7);
   passes::eliminateDeadCode(*g);
   CHECK(ir::verifyGraph(*g).empty());
   std::string out = ir::printGraph(*g, nullptr);
@@ -73,6 +78,8 @@ TEST_CASE("sums become contractions, split into partial sums when they have few 
   CHECK(has(out, "%last = contract %x[d0, d1, d2, r0] r=[8] : f32[32,16,16]"));
   // A scatter that shifts is not a sum.
   CHECK(has(out, "%shift = scatter_add"));
+  // A contraction with nothing to sum is the broadcast it is.
+  CHECK(has(out, "%spread = remap %mean[d3] : f32[32,16,16,8]"));
 }
 
 TEST_CASE("the rewritten sums compute the same values") {
@@ -86,7 +93,7 @@ TEST_CASE("the rewritten sums compute the same values") {
     e->set("y", testutil::randomF32({32, 16, 16, 8}, 4));
     e->run();
   }
-  for (const char *name : {"mean", "bias", "rows", "last", "shift"}) {
+  for (const char *name : {"mean", "bias", "rows", "last", "shift", "back"}) {
     INFO(name);
     const auto &u = a.output(name).data, &v = b.output(name).data;
     REQUIRE(u.size() == v.size());
