@@ -24,6 +24,7 @@
 #include "support/Assert.h"
 
 #include <algorithm>
+#include <functional>
 
 namespace gradc::codegen {
 
@@ -45,6 +46,68 @@ bool Emitter::isDirect(const ir::Op &op) const {
     if (vm[a].pos.coeff(n) != 0)
       return false;
   return true;
+}
+
+/// floor(a / b) and ceil(a / b) for b > 0, a of either sign.
+static llvm::Value *floorDiv(llvm::IRBuilder<> &b, llvm::Value *a, int64_t d) {
+  llvm::Value *q = b.CreateSDiv(a, b.getInt64(d));
+  llvm::Value *inexact = b.CreateICmpNE(b.CreateMul(q, b.getInt64(d)), a);
+  llvm::Value *neg = b.CreateICmpSLT(a, b.getInt64(0));
+  return b.CreateSub(q, b.CreateZExt(b.CreateAnd(inexact, neg), b.getInt64Ty()));
+}
+
+void Emitter::clipToAxis(const ir::Affine &pos, int var, int R, const Loops &outer,
+                         int64_t size, std::vector<llvm::Value *> &lo,
+                         std::vector<llvm::Value *> &hi) {
+  // pos = c·r + rest, rest from the outer loops; 0 <= pos <= size - 1.
+  int64_t c = pos.coeff(R + var);
+  llvm::Value *rest = c64(pos.constant);
+  for (auto &[v, k] : pos.terms)
+    if (v < R)
+      rest = b_->CreateAdd(rest, b_->CreateMul(outer[v], c64(k)));
+  llvm::Value *first, *last; // the least and greatest r inside
+  llvm::Value *top = b_->CreateSub(c64(size - 1), rest);
+  if (c > 0) { // -rest <= c·r <= size - 1 - rest
+    first = b_->CreateNeg(floorDiv(*b_, rest, c)); // ceil(-rest / c)
+    last = floorDiv(*b_, top, c);
+  } else { // c·r >= -rest, so r <= rest / -c; c·r <= top, so r >= -top / -c
+    first = b_->CreateNeg(floorDiv(*b_, top, -c));
+    last = floorDiv(*b_, rest, -c);
+  }
+  auto smax = [&](llvm::Value *x, llvm::Value *y) { return b_->CreateSelect(b_->CreateICmpSGT(x, y), x, y); };
+  auto smin = [&](llvm::Value *x, llvm::Value *y) { return b_->CreateSelect(b_->CreateICmpSLT(x, y), x, y); };
+  lo[var] = smax(lo[var], first);
+  hi[var] = smin(hi[var], b_->CreateAdd(last, c64(1)));
+}
+
+llvm::Value *Emitter::blockInside(const ir::Op &op, int af, const Loops &outer, int U,
+                                  const std::vector<int64_t> &extents,
+                                  const std::vector<bool> &skip) {
+  const ir::IndexMap &am = op.maps[af];
+  const std::vector<int64_t> &shape = op.operand(af)->type.shape;
+  int R = static_cast<int>(op.result()->type.rank());
+  llvm::Value *all = nullptr;
+  for (size_t a = 0; a < am.size(); ++a) {
+    auto [lo, hi] = range(op, am[a].pos, extents);
+    if ((lo >= 0 && hi < shape[a]) || skip[a])
+      continue; // always inside
+    // The least and greatest position over the block's points (the blocked
+    // axis from outer·U to outer·U + U - 1) and every reduction point.
+    llvm::Value *least = c64(am[a].pos.constant), *most = least;
+    for (auto &[v, c] : am[a].pos.terms) {
+      GRADC_ASSERT(v >= 0 && v != R - 1, "a direct factor read through a step or the row axis");
+      int64_t span = v >= R ? c * (extents[v] - 1) : v == R - 2 ? c * (U - 1) : 0;
+      llvm::Value *at = c64(0);
+      if (v < R)
+        at = b_->CreateMul(v == R - 2 ? b_->CreateMul(outer[v], c64(U)) : outer[v], c64(c));
+      least = b_->CreateAdd(least, b_->CreateAdd(at, c64(std::min<int64_t>(0, span))));
+      most = b_->CreateAdd(most, b_->CreateAdd(at, c64(std::max<int64_t>(0, span))));
+    }
+    llvm::Value *ok = b_->CreateAnd(b_->CreateICmpSGE(least, c64(0)),
+                                    b_->CreateICmpSLT(most, c64(shape[a])));
+    all = all ? b_->CreateAnd(all, ok) : ok;
+  }
+  return all;
 }
 
 void Emitter::emitDirect(const ir::Op &op) {
@@ -105,9 +168,31 @@ void Emitter::emitDirect(const ir::Op &op) {
   for (int i = 0; i < nRed; ++i)
     redOrder[i] = i;
   std::stable_sort(redOrder.begin(), redOrder.end(), [&](int a, int b) { return key[a] < key[b]; });
-  std::vector<int64_t> redExtents;
-  for (int i : redOrder)
-    redExtents.push_back(op.reductionSizes[i]);
+
+  // Axes of A whose one summed variable can be kept inside by clipping its
+  // loop (x + dx - 1 in a weight gradient, which sums over x: x runs from
+  // 1 - dx): no other summed variable and not the blocked one, whose points
+  // share the loops.
+  std::vector<int> clipBy(am.size(), -1);
+  std::vector<bool> clipped(am.size(), false);
+  for (size_t a = 0; a < am.size(); ++a) {
+    auto [lo, hi] = range(op, am[a].pos, extents);
+    if ((lo >= 0 && hi < op.operand(af)->type.shape[a]) || am[a].isIndirect())
+      continue;
+    int sums = 0, var = -1;
+    bool blocked = false;
+    for (auto &[v, c] : am[a].pos.terms) {
+      blocked = blocked || v == R - 2 || v < 0;
+      if (v >= R) {
+        ++sums;
+        var = v - R;
+      }
+    }
+    if (sums == 1 && !blocked) {
+      clipBy[a] = var;
+      clipped[a] = true;
+    }
+  }
 
   // The outer loops: the result's axes but the innermost, the one before it
   // stepping by U.
@@ -123,10 +208,7 @@ void Emitter::emitDirect(const ir::Op &op) {
       all.insert(all.end(), red.begin(), red.end());
       return all;
     };
-    loopNest(redExtents, false, [&](const Loops &inOrder) {
-      Loops red(inOrder.size());
-      for (size_t i = 0; i < redOrder.size(); ++i)
-        red[redOrder[i]] = inOrder[i];
+    auto accumulate = [&](const Loops &red) {
       for (int u = 0; u < U; ++u) {
         Loops at = pointOf(red, u);
         // V's row of N floats, 0 where its other axes leave the tensor.
@@ -138,12 +220,58 @@ void Emitter::emitDirect(const ir::Op &op) {
         tagged(llvm::cast<llvm::Instruction>(row), vOp);
         if (va.inBounds)
           row = b_->CreateSelect(va.inBounds, row, zeroVec);
-        llvm::Value *a = readThrough(op, af, op.maps[af], at, extents);
+        llvm::Value *a = readThrough(op, af, am, at, extents);
         llvm::Value *splat = b_->CreateVectorSplat(static_cast<unsigned>(N), a);
         llvm::Value *sum = b_->CreateLoad(vecTy, acc[u]);
         b_->CreateStore(b_->CreateFAdd(sum, b_->CreateFMul(splat, row)), acc[u]);
       }
-    });
+    };
+    // Clipped bounds of the reduction loops (all of them unless clipped).
+    std::vector<llvm::Value *> redLo(nRed, c64(0)), redHi(nRed);
+    for (int i = 0; i < nRed; ++i)
+      redHi[i] = c64(op.reductionSizes[i]);
+    for (size_t a = 0; a < am.size(); ++a)
+      if (clipBy[a] >= 0)
+        clipToAxis(am[a].pos, clipBy[a], R, o, op.operand(af)->type.shape[a], redLo, redHi);
+    auto reduce = [&] {
+      Loops red(nRed);
+      std::function<void(int)> level = [&](int d) {
+        if (d == nRed) {
+          accumulate(red);
+          return;
+        }
+        int v = redOrder[d];
+        loop(redLo[v], redHi[v], [&](llvm::Value *i) {
+          red[v] = i;
+          level(d + 1);
+        }, "r" + std::to_string(v));
+      };
+      level(0);
+    };
+    // Where the whole block reads inside A on the axes not clipped (a
+    // convolution's interior, all but a one-point frame for a 3×3 kernel),
+    // a copy of the loops without bounds tests runs: each A element is then
+    // a plain load LLVM folds into the multiply-add as a broadcast operand.
+    trustedMap_ = &am;
+    trustedAxes_ = clipped;
+    if (llvm::Value *interior = blockInside(op, af, o, U, extents, clipped)) {
+      auto *inside = llvm::BasicBlock::Create(*lctx_, "interior", ks_.fn);
+      auto *border = llvm::BasicBlock::Create(*lctx_, "border", ks_.fn);
+      auto *join = llvm::BasicBlock::Create(*lctx_, "summed", ks_.fn);
+      b_->CreateCondBr(interior, inside, border);
+      b_->SetInsertPoint(inside);
+      trustedAxes_.assign(am.size(), true);
+      reduce();
+      trustedAxes_ = clipped;
+      b_->CreateBr(join);
+      b_->SetInsertPoint(border);
+      reduce();
+      b_->CreateBr(join);
+      b_->SetInsertPoint(join);
+    } else {
+      reduce();
+    }
+    trustedMap_ = nullptr;
     for (int u = 0; u < U; ++u) {
       Loops at = pointOf({}, u);
       at.resize(R);

@@ -232,7 +232,7 @@ Emitter::Access Emitter::access(const ir::Op &op, const ir::IndexMap &map,
       continue;
     llvm::Value *p = affineValue(*this, op, map[a].pos, loops);
     auto [lo, hi] = range(op, map[a].pos, loopExtents);
-    if (lo < 0 || hi >= shape[a]) {
+    if ((lo < 0 || hi >= shape[a]) && !trusted(map, a)) {
       // One unsigned comparison tests both ends.
       llvm::Value *ok = b_->CreateICmpULT(p, c64(shape[a]));
       andAlso(inside, ok);
@@ -287,7 +287,7 @@ llvm::Value *Emitter::readThrough(const ir::Op &op, int k, const ir::IndexMap &m
       GRADC_ASSERT(!map[a].isIndirect(), "an inlined value read through an indirect map");
       llvm::Value *p = affineValue(*this, op, map[a].pos, loops);
       auto [lo, hi] = range(op, map[a].pos, loopExtents);
-      if (lo < 0 || hi >= src->type.shape[a]) {
+      if ((lo < 0 || hi >= src->type.shape[a]) && !trusted(map, a)) {
         llvm::Value *ok = b_->CreateICmpULT(p, c64(src->type.shape[a]));
         inside = inside ? b_->CreateAnd(inside, ok) : ok;
         p = b_->CreateSelect(ok, p, c64(0));

@@ -139,8 +139,9 @@ public:
 
   /// Where an op's loop point lands in a tensor read (or written) through
   /// `map`: the linear offset, and whether it is inside the tensor (null
-  /// when it provably always is). An indirect position out of range sets
-  /// the kernel's fault flag and reads element 0 instead.
+  /// when it provably always is, or the axis is trusted()). An
+  /// indirect position out of range sets the kernel's fault flag and reads
+  /// element 0 instead.
   struct Access {
     llvm::Value *offset = nullptr;
     llvm::Value *inBounds = nullptr;
@@ -150,6 +151,17 @@ public:
   /// Reads operand `k` of `op` through `map`: 0 where out of bounds.
   llvm::Value *readThrough(const ir::Op &op, int k, const ir::IndexMap &map, const Loops &loops,
                            const std::vector<int64_t> &loopExtents);
+
+  /// For a direct contraction (EmitDirect.cpp): whether every position at
+  /// which the block of U points at `outer` reads factor `af` is inside it,
+  /// on the axes `skip` does not mark; null when that holds everywhere.
+  llvm::Value *blockInside(const ir::Op &op, int af, const Loops &outer, int U,
+                           const std::vector<int64_t> &extents, const std::vector<bool> &skip);
+
+  /// Narrows [lo[var], hi[var]) of summed variable `var` to the values
+  /// that keep `pos` (c·r + outer terms) inside [0, size): EmitDirect.cpp.
+  void clipToAxis(const ir::Affine &pos, int var, int R, const Loops &outer, int64_t size,
+                  std::vector<llvm::Value *> &lo, std::vector<llvm::Value *> &hi);
 
   /// The least and greatest value of `a` over the op's loops and steps.
   std::pair<int64_t, int64_t> range(const ir::Op &op, const ir::Affine &a,
@@ -215,6 +227,14 @@ private:
   llvm::IRBuilder<> *b_ = nullptr;
   llvm::StructType *ctxTy_ = nullptr;
   KernelState ks_;
+  /// While set, reads through `*trustedMap_` skip the bounds test on the
+  /// axes trustedAxes_ marks: code that runs only where a run-time test or
+  /// clipped loop bounds keep those positions inside (a convolution).
+  const ir::IndexMap *trustedMap_ = nullptr;
+  std::vector<bool> trustedAxes_;
+  bool trusted(const ir::IndexMap &map, size_t axis) const {
+    return trustedMap_ == &map && trustedAxes_[axis];
+  }
   std::vector<KernelInfo> kernels_;
   /// Recurrence ops by their step variable, numbered for KernelContext::steps.
   std::map<const ir::Value *, std::pair<const ir::Op *, int>> steps_;
