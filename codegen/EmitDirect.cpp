@@ -48,7 +48,7 @@ bool Emitter::isDirect(const ir::Op &op) const {
   return true;
 }
 
-/// floor(a / b) and ceil(a / b) for b > 0, a of either sign.
+/// floor(a / d) for d > 0 and a of either sign (sdiv truncates toward 0).
 static llvm::Value *floorDiv(llvm::IRBuilder<> &b, llvm::Value *a, int64_t d) {
   llvm::Value *q = b.CreateSDiv(a, b.getInt64(d));
   llvm::Value *inexact = b.CreateICmpNE(b.CreateMul(q, b.getInt64(d)), a);
