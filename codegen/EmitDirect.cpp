@@ -56,9 +56,8 @@ static llvm::Value *floorDiv(llvm::IRBuilder<> &b, llvm::Value *a, int64_t d) {
   return b.CreateSub(q, b.CreateZExt(b.CreateAnd(inexact, neg), b.getInt64Ty()));
 }
 
-void Emitter::clipToAxis(const ir::Affine &pos, int var, int R, const Loops &outer,
-                         int64_t size, std::vector<llvm::Value *> &lo,
-                         std::vector<llvm::Value *> &hi) {
+void Emitter::clipToAxis(const ir::Affine &pos, int var, int R, const Loops &outer, int64_t size,
+                         std::vector<llvm::Value *> &lo, std::vector<llvm::Value *> &hi) {
   // pos = c·r + rest, rest from the outer loops; 0 <= pos <= size - 1.
   int64_t c = pos.coeff(R + var);
   llvm::Value *rest = c64(pos.constant);
@@ -67,15 +66,19 @@ void Emitter::clipToAxis(const ir::Affine &pos, int var, int R, const Loops &out
       rest = b_->CreateAdd(rest, b_->CreateMul(outer[v], c64(k)));
   llvm::Value *first, *last; // the least and greatest r inside
   llvm::Value *top = b_->CreateSub(c64(size - 1), rest);
-  if (c > 0) { // -rest <= c·r <= size - 1 - rest
+  if (c > 0) {                                     // -rest <= c·r <= size - 1 - rest
     first = b_->CreateNeg(floorDiv(*b_, rest, c)); // ceil(-rest / c)
     last = floorDiv(*b_, top, c);
   } else { // c·r >= -rest, so r <= rest / -c; c·r <= top, so r >= -top / -c
     first = b_->CreateNeg(floorDiv(*b_, top, -c));
     last = floorDiv(*b_, rest, -c);
   }
-  auto smax = [&](llvm::Value *x, llvm::Value *y) { return b_->CreateSelect(b_->CreateICmpSGT(x, y), x, y); };
-  auto smin = [&](llvm::Value *x, llvm::Value *y) { return b_->CreateSelect(b_->CreateICmpSLT(x, y), x, y); };
+  auto smax = [&](llvm::Value *x, llvm::Value *y) {
+    return b_->CreateSelect(b_->CreateICmpSGT(x, y), x, y);
+  };
+  auto smin = [&](llvm::Value *x, llvm::Value *y) {
+    return b_->CreateSelect(b_->CreateICmpSLT(x, y), x, y);
+  };
   lo[var] = smax(lo[var], first);
   hi[var] = smin(hi[var], b_->CreateAdd(last, c64(1)));
 }
@@ -103,8 +106,8 @@ llvm::Value *Emitter::blockInside(const ir::Op &op, int af, const Loops &outer, 
       least = b_->CreateAdd(least, b_->CreateAdd(at, c64(std::min<int64_t>(0, span))));
       most = b_->CreateAdd(most, b_->CreateAdd(at, c64(std::max<int64_t>(0, span))));
     }
-    llvm::Value *ok = b_->CreateAnd(b_->CreateICmpSGE(least, c64(0)),
-                                    b_->CreateICmpSLT(most, c64(shape[a])));
+    llvm::Value *ok =
+        b_->CreateAnd(b_->CreateICmpSGE(least, c64(0)), b_->CreateICmpSLT(most, c64(shape[a])));
     all = all ? b_->CreateAnd(all, ok) : ok;
   }
   return all;
@@ -134,7 +137,8 @@ void Emitter::emitDirect(const ir::Op &op) {
   if (terms >= kLongSum) {
     int64_t lanes = opts_.vectorRegisters >= 32 ? 16 : 8; // AVX-512 or AVX2
     int64_t regsPerPoint = (N + lanes - 1) / lanes;
-    U = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(8, (opts_.vectorRegisters - 4) / regsPerPoint)));
+    U = static_cast<int>(
+        std::max<int64_t>(1, std::min<int64_t>(8, (opts_.vectorRegisters - 4) / regsPerPoint)));
   }
   if (R == 2)
     U = 1; // the blocked axis would be the one split across threads
@@ -241,10 +245,13 @@ void Emitter::emitDirect(const ir::Op &op) {
           return;
         }
         int v = redOrder[d];
-        loop(redLo[v], redHi[v], [&](llvm::Value *i) {
-          red[v] = i;
-          level(d + 1);
-        }, "r" + std::to_string(v));
+        loop(
+            redLo[v], redHi[v],
+            [&](llvm::Value *i) {
+              red[v] = i;
+              level(d + 1);
+            },
+            "r" + std::to_string(v));
       };
       level(0);
     };

@@ -294,7 +294,8 @@ llvm::Value *Emitter::readThrough(const ir::Op &op, int k, const ir::IndexMap &m
       }
       at.push_back(p);
     }
-    llvm::Value *x = elementAt(src, at, src->type.rank() == 0 ? c64(0) : linear(src->type.shape, at));
+    llvm::Value *x =
+        elementAt(src, at, src->type.rank() == 0 ? c64(0) : linear(src->type.shape, at));
     return inside ? b_->CreateSelect(inside, x, llvm::ConstantFP::get(f32(), 0.0)) : x;
   }
   if (plan_.slot(src).kind == Slot::Inline)

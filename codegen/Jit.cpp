@@ -68,10 +68,10 @@ llvm::orc::JITTargetMachineBuilder hostBuilder(int optLevel) {
 /// costs a quarter of LLVM's O2 pipeline and runs the kernels as fast
 /// (docs/codegen.md). -O3 runs LLVM's own O3 pipeline.
 const char *const kKernelPipeline[] = {
-    "always-inline,function(sroa,early-cse,instcombine<no-verify-fixpoint>,simplifycfg,loop-mssa(licm),"
-    "instcombine<no-verify-fixpoint>,simplifycfg)",
-    "always-inline,function(sroa,early-cse,instcombine<no-verify-fixpoint>,simplifycfg,loop-mssa(licm),"
-    "loop-vectorize,instcombine<no-verify-fixpoint>,simplifycfg)",
+    "always-inline,function(sroa,early-cse,instcombine<no-verify-fixpoint>,simplifycfg,"
+    "loop-mssa(licm),instcombine<no-verify-fixpoint>,simplifycfg)",
+    "always-inline,function(sroa,early-cse,instcombine<no-verify-fixpoint>,simplifycfg,"
+    "loop-mssa(licm),loop-vectorize,instcombine<no-verify-fixpoint>,simplifycfg)",
 };
 
 void optimize(llvm::Module &m, llvm::TargetMachine &tm, int optLevel) {

@@ -449,7 +449,8 @@ Op *orderForDirect(Graph &g, Op &op) {
     return nullptr;
   for (int vf = 0; vf < 2; ++vf) {
     const IndexMap &vm = op.maps[vf], &am = op.maps[1 - vf];
-    if (vm.empty() || vm.back().pos.terms.size() != 1 || !vm.back().pos.isVar(vm.back().pos.terms[0].first))
+    if (vm.empty() || vm.back().pos.terms.size() != 1 ||
+        !vm.back().pos.isVar(vm.back().pos.terms[0].first))
       continue;
     int n = vm.back().pos.terms[0].first;
     if (n >= R || shape[n] % 8 != 0 || shape[n] > kMaxVectorAxis)

@@ -31,11 +31,11 @@ namespace gradc::runtime {
 
 /// One input's data.
 struct DataColumn {
-  std::string name;     ///< the input it feeds
-  std::string file;     ///< where it came from, for messages
-  HostArray array;      ///< [N, ...], or the text's bytes (u8 [L])
-  bool fromIdx = false; ///< uint8 IDX data: scaled to [0, 1] for an f32 input
-  bool text = false;    ///< bytes to cut into windows
+  std::string name;       ///< the input it feeds
+  std::string file;       ///< where it came from, for messages
+  HostArray array;        ///< [N, ...], or the text's bytes (u8 [L])
+  bool fromIdx = false;   ///< uint8 IDX data: scaled to [0, 1] for an f32 input
+  bool text = false;      ///< bytes to cut into windows
   int64_t textOffset = 0; ///< text+K: the windows start K bytes later
 };
 

@@ -55,8 +55,7 @@ struct Examples {
 
   /// The rows `order[first .. first + n)` of every input, as arrays of
   /// shape [n, exampleShape...]: a batch.
-  std::vector<HostArray> gather(const std::vector<int64_t> &order, int64_t first,
-                                int64_t n) const;
+  std::vector<HostArray> gather(const std::vector<int64_t> &order, int64_t first, int64_t n) const;
 };
 
 /// Fits `ds` to `inputs` (file comment); errors name the source, the input

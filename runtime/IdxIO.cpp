@@ -23,13 +23,26 @@ uint32_t bigEndian32(const std::byte *p) {
 /// The element type and size of an IDX type code, or false.
 bool typeOfCode(uint8_t code, ElemType &type) {
   switch (code) {
-  case 0x08: type = ElemType::U8; return true;
-  case 0x09: type = ElemType::I8; return true;
-  case 0x0B: type = ElemType::I16; return true;
-  case 0x0C: type = ElemType::I32; return true;
-  case 0x0D: type = ElemType::F32; return true;
-  case 0x0E: type = ElemType::F64; return true;
-  default: return false;
+  case 0x08:
+    type = ElemType::U8;
+    return true;
+  case 0x09:
+    type = ElemType::I8;
+    return true;
+  case 0x0B:
+    type = ElemType::I16;
+    return true;
+  case 0x0C:
+    type = ElemType::I32;
+    return true;
+  case 0x0D:
+    type = ElemType::F32;
+    return true;
+  case 0x0E:
+    type = ElemType::F64;
+    return true;
+  default:
+    return false;
   }
 }
 

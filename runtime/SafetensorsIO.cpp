@@ -16,16 +16,26 @@ constexpr int kMaxRank = 16;
 
 const char *dtypeName(ElemType t) {
   switch (t) {
-  case ElemType::F32: return "F32";
-  case ElemType::F64: return "F64";
-  case ElemType::I8: return "I8";
-  case ElemType::I16: return "I16";
-  case ElemType::I32: return "I32";
-  case ElemType::I64: return "I64";
-  case ElemType::U8: return "U8";
-  case ElemType::U16: return "U16";
-  case ElemType::U32: return "U32";
-  case ElemType::Bool: return "BOOL";
+  case ElemType::F32:
+    return "F32";
+  case ElemType::F64:
+    return "F64";
+  case ElemType::I8:
+    return "I8";
+  case ElemType::I16:
+    return "I16";
+  case ElemType::I32:
+    return "I32";
+  case ElemType::I64:
+    return "I64";
+  case ElemType::U8:
+    return "U8";
+  case ElemType::U16:
+    return "U16";
+  case ElemType::U32:
+    return "U32";
+  case ElemType::Bool:
+    return "BOOL";
   }
   return "?";
 }
@@ -161,8 +171,7 @@ std::optional<Safetensors> readSafetensorsBytes(std::span<const std::byte> bytes
   for (const Range &r : ranges) {
     if (r.begin != at)
       return fail("tensor '" + out.tensors[r.index].first + "' " +
-                  (r.begin < at ? "overlaps another" : "leaves a gap before it") +
-                  " in the data");
+                  (r.begin < at ? "overlaps another" : "leaves a gap before it") + " in the data");
     at = r.end;
   }
   if (at != data.size())

@@ -53,8 +53,8 @@ TEST_CASE("a SOURCE list of .npy, IDX and text files") {
   REQUIRE(writeNpy(t.path("x.npy"), x, error));
   t.write("y.idx", idxLabels({7, 8, 9}));
   t.write("corpus.txt", "hello, world");
-  std::string spec = "x=" + t.path("x.npy") + ",y=" + t.path("y.idx") + ",tok=text:" +
-                     t.path("corpus.txt") + ",next=text+1:" + t.path("corpus.txt");
+  std::string spec = "x=" + t.path("x.npy") + ",y=" + t.path("y.idx") +
+                     ",tok=text:" + t.path("corpus.txt") + ",next=text+1:" + t.path("corpus.txt");
   auto ds = loadDataSource(spec, error);
   REQUIRE_MESSAGE(ds, error);
   REQUIRE(ds->columns.size() == 4);
@@ -117,21 +117,19 @@ TEST_CASE("a SOURCE fitted to a model's inputs") {
   std::string error;
   // IDX images u8 [3, 2, 2] feed x[B, 4] scaled to [0, 1]; IDX labels feed
   // y[B]; an .npy of doubles feeds w[B, 2].
-  std::string images{'\0', '\0', '\x08', '\x03', '\0', '\0', '\0', '\x03', '\0', '\0', '\0',
-                     '\x02', '\0', '\0', '\0', '\x02'};
+  std::string images{'\0', '\0', '\x08', '\x03', '\0', '\0', '\0', '\x03',
+                     '\0', '\0', '\0',   '\x02', '\0', '\0', '\0', '\x02'};
   for (int i = 0; i < 12; ++i)
     images += char(i * 20);
   t.write("img.idx", images);
   t.write("lab.idx", idxLabels({4, 5, 6}));
-  REQUIRE(writeNpy(t.path("w.npy"), HostArray::fromValues<double>({3, 2}, {1, 2, 3, 4, 5, 6}),
-                   error));
-  auto ds = loadDataSource("x=" + t.path("img.idx") + ",y=" + t.path("lab.idx") + ",w=" +
-                               t.path("w.npy"),
-                           error);
+  REQUIRE(
+      writeNpy(t.path("w.npy"), HostArray::fromValues<double>({3, 2}, {1, 2, 3, 4, 5, 6}), error));
+  auto ds = loadDataSource(
+      "x=" + t.path("img.idx") + ",y=" + t.path("lab.idx") + ",w=" + t.path("w.npy"), error);
   REQUIRE_MESSAGE(ds, error);
-  std::vector<InputSlot> slots{{"x", ElemType::F32, {4}},
-                               {"y", ElemType::I32, {}},
-                               {"w", ElemType::F32, {2}}};
+  std::vector<InputSlot> slots{
+      {"x", ElemType::F32, {4}}, {"y", ElemType::I32, {}}, {"w", ElemType::F32, {2}}};
   auto ex = fitExamples(*ds, slots, error);
   REQUIRE_MESSAGE(ex, error);
   CHECK(ex->count == 3);
@@ -148,11 +146,10 @@ TEST_CASE("a SOURCE fitted to a model's inputs") {
 
   // A text's windows: tok and next are the same windows a byte apart.
   t.write("c.txt", "abcdefghij");
-  auto text = loadDataSource("tok=text:" + t.path("c.txt") + ",next=text+1:" + t.path("c.txt"),
-                             error);
+  auto text =
+      loadDataSource("tok=text:" + t.path("c.txt") + ",next=text+1:" + t.path("c.txt"), error);
   REQUIRE_MESSAGE(text, error);
-  auto lm = fitExamples(*text, {{"tok", ElemType::I32, {3}}, {"next", ElemType::I32, {3}}},
-                        error);
+  auto lm = fitExamples(*text, {{"tok", ElemType::I32, {3}}, {"next", ElemType::I32, {3}}}, error);
   REQUIRE_MESSAGE(lm, error);
   CHECK(lm->count == 3); // next has floor(9 / 3) windows
   CHECK(lm->arrays[0].i32()[3] == 'd');
@@ -169,7 +166,9 @@ TEST_CASE("a SOURCE fitted to a model's inputs") {
        "f64 values for an int input"},
       {{{"x", ElemType::F32, {4}}, {"y", ElemType::I32, {}}},
        "'w' (" + t.path("w.npy") + ") is not an input of the model (its inputs: x, y)"},
-      {{{"x", ElemType::F32, {4}}, {"y", ElemType::I32, {}}, {"w", ElemType::F32, {2}},
+      {{{"x", ElemType::F32, {4}},
+        {"y", ElemType::I32, {}},
+        {"w", ElemType::F32, {2}},
         {"z", ElemType::F32, {1}}},
        "nothing for input 'z'"},
   };
@@ -177,8 +176,8 @@ TEST_CASE("a SOURCE fitted to a model's inputs") {
     CHECK_FALSE(fitExamples(*ds, c.slots, error));
     CHECK_MESSAGE(contains(error, c.message), error);
   }
-  CHECK_FALSE(fitExamples(*text, {{"tok", ElemType::F32, {3}}, {"next", ElemType::I32, {3}}},
-                          error));
+  CHECK_FALSE(
+      fitExamples(*text, {{"tok", ElemType::F32, {3}}, {"next", ElemType::I32, {3}}}, error));
   CHECK(contains(error, "a text is byte tokens, which feed an int input"));
   REQUIRE(writeNpy(t.path("w4.npy"), HostArray::fromValues<float>({4, 2}, {1, 2, 3, 4, 5, 6, 7, 8}),
                    error));

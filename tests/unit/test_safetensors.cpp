@@ -107,11 +107,13 @@ TEST_CASE("damaged safetensors files are errors naming the file") {
   } cases[] = {
       {"short", std::vector<std::byte>(5), "too short for a .safetensors file"},
       {"huge", std::vector<std::byte>(16, std::byte{0xff}), "not a .safetensors file, or damaged"},
-      {"cut", [] {
+      {"cut",
+       [] {
          auto b = fileOf(R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", "abcd");
          b.resize(20);
          return b;
-       }(), "truncated header"},
+       }(),
+       "truncated header"},
       {"json", fileOf("{not json", ""), "not a JSON object"},
       {"dtype", fileOf(R"({"x":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}})", "ab"),
        "tensor 'x': unsupported dtype \"F16\""},
@@ -126,8 +128,9 @@ TEST_CASE("damaged safetensors files are errors naming the file") {
       {"gap", fileOf(R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", f8),
        "leaves a gap before it"},
       {"overlap",
-       fileOf(R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"y":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
-              f4),
+       fileOf(
+           R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"y":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+           f4),
        "overlaps another"},
       {"tail", fileOf(R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", f8),
        "4 bytes after the last tensor's data"},

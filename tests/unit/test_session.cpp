@@ -183,8 +183,8 @@ TEST_CASE("a session that differentiates with respect to the parameters only") {
   REQUIRE(a.f32.size() == b.f32.size());
   for (size_t i = 0; i < a.f32.size(); ++i)
     CHECK(a.f32[i] == doctest::Approx(b.f32[i]).epsilon(1e-5));
-  CHECK_THROWS_WITH_AS(s.gradient("x"),
-                       doctest::Contains("computes parameter gradients only"), gradc::Error);
+  CHECK_THROWS_WITH_AS(s.gradient("x"), doctest::Contains("computes parameter gradients only"),
+                       gradc::Error);
 }
 
 TEST_CASE("the training graph's forward pass, and errors of the session") {
