@@ -16,7 +16,9 @@
 #include "frontend/CompileModel.h"
 #include "runtime/Initializers.h"
 #include "runtime/Interpreter.h"
+#include "runtime/AtomicFile.h"
 #include "runtime/NpyIO.h"
+#include "runtime/SafetensorsIO.h"
 #include "runtime/ThreadPool.h"
 #include "support/Assert.h"
 
@@ -425,18 +427,45 @@ void Session::setParam(const std::string &name, const Tensor &value) {
   impl_->setLeaf(name, value, op);
 }
 
+static bool endsWith(const std::string &s, const std::string &suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 void Session::saveParams(const std::string &path) const {
-  std::vector<std::pair<std::string, runtime::HostArray>> arrays;
+  runtime::NamedArrays arrays;
   for (const std::string &name : paramNames())
     arrays.emplace_back(name, api::arrayFromTensor(param(name)));
   std::string err;
-  if (!runtime::writeNpz(path, arrays, err))
+  bool ok = endsWith(path, ".safetensors")
+                ? runtime::writeSafetensors(path, arrays,
+                                            {{"format", "gradc parameters"},
+                                             {"model", impl_->model->name()}},
+                                            err)
+                : runtime::writeNpz(path, arrays, err);
+  if (!ok)
     throw Error(err);
+}
+
+/// A .npz (a ZIP archive: "PK") or .safetensors file of named arrays.
+static std::optional<runtime::NamedArrays> readParamFile(const std::string &path,
+                                                         std::string &err) {
+  runtime::InputFile f;
+  if (!f.open(path, err))
+    return std::nullopt;
+  std::byte head[2] = {};
+  if (f.size() >= 2 && !f.readAt(0, head, 2, err))
+    return std::nullopt;
+  if (head[0] == std::byte{'P'} && head[1] == std::byte{'K'})
+    return runtime::readNpz(path, err);
+  std::optional<runtime::Safetensors> st = runtime::readSafetensors(path, err);
+  if (!st)
+    return std::nullopt;
+  return std::move(st->tensors);
 }
 
 void Session::loadParams(const std::string &path) {
   std::string err;
-  std::optional<runtime::NamedArrays> arrays = runtime::readNpz(path, err);
+  std::optional<runtime::NamedArrays> arrays = readParamFile(path, err);
   if (!arrays)
     throw Error(err);
   for (auto &[name, a] : *arrays) {

@@ -113,7 +113,7 @@ Command addRun(CLI::App &app) {
   o->common.add(*cmd);
   o->data.add(*cmd);
   cmd->add_option("--out", o->outDir, "write DIR/NAME.npy for every output and the loss");
-  cmd->add_option("--save-params", o->saveParams, "write the parameters used (.npz)");
+  cmd->add_option("--save-params", o->saveParams, "write the parameters used (.safetensors if the name ends so, else .npz)");
   cmd->add_flag("--train-mode", o->trainMode, "run the training graph (training = 1)");
   cmd->add_flag("--interp", o->interp,
                 "run the reference interpreter (double precision) instead of native code");

@@ -18,7 +18,7 @@ void CommonOptions::add(CLI::App &cmd) {
 void DataOptions::add(CLI::App &cmd) {
   cmd.add_option("--in", ins, "an input (or noise) array: NAME=FILE.npy");
   cmd.add_option("--inputs", inputsNpz, "inputs as one .npz, keys named after the inputs");
-  cmd.add_option("--params", params, "parameters (.npz); missing ones come from --seed");
+  cmd.add_option("--params", params, "parameters (.npz or .safetensors); missing ones come from --seed");
   cmd.add_option("--seed", seed, "seed for what is not given: parameters, noise (and inputs)");
 }
 

@@ -184,11 +184,13 @@ public:
   std::vector<std::string> paramNames() const;
   Tensor param(const std::string &name) const;
   void setParam(const std::string &name, const Tensor &value);
-  /// Writes every parameter and state tensor to a .npz file (atomically).
+  /// Writes every parameter and state tensor to `path` (atomically): a
+  /// .safetensors file when the path ends so, else a .npz file.
   void saveParams(const std::string &path) const;
-  /// Reads parameters and state from a .npz file (float64 and int64 arrays
-  /// are converted when their values fit); names missing from the file keep
-  /// their values. Throws Error for a bad file or a mismatch.
+  /// Reads parameters and state from a .npz or .safetensors file, told
+  /// apart by content (float64 and int64 arrays are converted when their
+  /// values fit); names missing from the file keep their values. Throws
+  /// Error for a bad file or a mismatch.
   void loadParams(const std::string &path);
 
   struct Impl;

@@ -93,16 +93,26 @@ TEST_CASE("the session API reports what the caller got wrong") {
   CHECK_THROWS_WITH_AS(s.backward(), doctest::Contains("tiny.grad:8:"), gradc::Error);
 }
 
-TEST_CASE("parameters save and load as .npz") {
+TEST_CASE("parameters save and load as .npz and .safetensors") {
   std::string dir = tempDir("params");
   auto m = gradc::Model::fromString(kModel, noCache(), "tiny.grad");
-  gradc::Session a(m, 1), b(m, 2);
-  CHECK(a.param("W").f32 != b.param("W").f32);
-  a.saveParams(dir + "/p.npz");
-  b.loadParams(dir + "/p.npz");
-  CHECK(a.param("W").f32 == b.param("W").f32);
-  CHECK(a.param("E").f32 == b.param("E").f32);
+  for (const char *file : {"/p.npz", "/p.safetensors"}) {
+    INFO(file);
+    gradc::Session a(m, 1), b(m, 2);
+    CHECK(a.param("W").f32 != b.param("W").f32);
+    a.saveParams(dir + file);
+    b.loadParams(dir + file);
+    CHECK(a.param("W").f32 == b.param("W").f32);
+    CHECK(a.param("E").f32 == b.param("E").f32);
+  }
+  gradc::Session b(m, 2);
   CHECK_THROWS_AS(b.loadParams(dir + "/missing.npz"), gradc::Error);
+  // A damaged .safetensors file: an error naming it, the parameters untouched.
+  std::vector<float> before = b.param("W").f32;
+  std::filesystem::resize_file(dir + "/p.safetensors", 40);
+  CHECK_THROWS_WITH_AS(b.loadParams(dir + "/p.safetensors"),
+                       doctest::Contains("p.safetensors: "), gradc::Error);
+  CHECK(b.param("W").f32 == before);
   std::filesystem::remove_all(dir);
 }
 
