@@ -2,12 +2,16 @@
 //
 // The .npy/.npz conventions of DESIGN.md: arrays named after the inputs and
 // parameters, C order, shaped as declared; float64 and int64 converted when
-// their values fit; every error names the file it came from.
+// their values fit; every error names the file it came from. `--in` also
+// reads IDX files and texts, fitted to the input as `gradc train` fits its
+// data (runtime/Examples.h).
 //
 //===----------------------------------------------------------------------===//
 #include "tools/LeafArrays.h"
 
 #include "frontend/Sema.h"
+#include "runtime/DataSource.h"
+#include "runtime/Examples.h"
 #include "runtime/NpyIO.h"
 #include "support/Diagnostics.h"
 
@@ -33,16 +37,24 @@ std::vector<NamedArray> readNamedArrays(const std::string &inputsNpz,
   for (const std::string &spec : ins) {
     auto eq = spec.find('=');
     if (eq == std::string::npos || eq == 0)
-      throw sema::UsageError("--in " + spec + ": expected NAME=FILE.npy");
+      throw sema::UsageError("--in " + spec + ": expected NAME=FILE (.npy, IDX or text:FILE)");
     std::string name = spec.substr(0, eq), file = spec.substr(eq + 1);
     for (auto &prev : out)
       if (prev.name == name)
         throw sema::UsageError("--in " + spec + ": '" + name + "' is given twice (also in " +
                                prev.source + ")");
-    auto arr = runtime::readNpy(file, err);
-    if (!arr)
+    if (spec.find(',') != std::string::npos)
+      throw sema::UsageError("--in " + spec + ": one NAME=FILE per --in (give --in again for "
+                             "another input)");
+    std::optional<runtime::DataSource> ds = runtime::loadDataSource(spec, err);
+    if (!ds)
       dataError(err);
-    out.push_back({name, std::move(*arr), file});
+    runtime::DataColumn &col = ds->columns.at(0);
+    NamedArray na{name, std::move(col.array), col.file};
+    na.fromIdx = col.fromIdx;
+    na.text = col.text;
+    na.textOffset = col.textOffset;
+    out.push_back(std::move(na));
   }
   return out;
 }
@@ -84,6 +96,29 @@ DTensor toLeafValue(const HostArray &a, const ir::Op &leaf, const std::string &s
   return t;
 }
 
+HostArray fittedToInput(const NamedArray &na, ElemType type, const std::vector<int64_t> &shape) {
+  if (!na.fromIdx && !na.text)
+    return na.array;
+  if (shape.empty())
+    dataError(na.source + ": '" + na.name + "' is a scalar input: it takes no examples");
+  runtime::DataSource ds;
+  ds.spec = na.name + "=" + na.source;
+  runtime::DataColumn col{na.name, na.source, na.array, na.fromIdx, na.text, na.textOffset};
+  ds.columns.push_back(std::move(col));
+  runtime::InputSlot slot{na.name, type, std::vector<int64_t>(shape.begin() + 1, shape.end())};
+  std::string err;
+  std::optional<runtime::Examples> ex = runtime::fitExamples(ds, {slot}, err);
+  if (!ex)
+    dataError(err);
+  if (ex->count != shape[0])
+    dataError(na.source + ": " + std::to_string(ex->count) + " examples for '" + na.name +
+              "', whose batch axis holds " + std::to_string(shape[0]) +
+              " (-D sets the model's batch size to the number of examples)");
+  HostArray a = std::move(ex->arrays[0]);
+  a.shape = shape;
+  return a;
+}
+
 HostArray toHost(const DTensor &t) {
   bool isInt = t.type.dtype == ir::DType::I32;
   HostArray a = HostArray::zeros(isInt ? ElemType::I32 : ElemType::F32, t.type.shape);
@@ -117,7 +152,10 @@ void loadUserArrays(runtime::Engine &in, const ir::Graph &g, const std::string &
     if (!leaf || leaf->kind == ir::OpKind::Param || leaf->kind == ir::OpKind::State)
       dataError(ni.source + ": '" + ni.name + "' is not an input or noise of model '" +
                 g.modelName + "'" + (leaf ? " (parameters come from --params)" : ""));
-    in.set(ni.name, toLeafValue(ni.array, *leaf, ni.source));
+    const ir::TensorType &ty = leaf->result()->type;
+    HostArray a = fittedToInput(ni, ty.dtype == ir::DType::I32 ? ElemType::I32 : ElemType::F32,
+                                ty.shape);
+    in.set(ni.name, toLeafValue(a, *leaf, ni.source));
   }
 }
 

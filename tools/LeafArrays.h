@@ -27,12 +27,27 @@ struct NamedArray {
   std::string name;
   runtime::HostArray array;
   std::string source; ///< the file, for error messages
+  /// From an IDX file or a text (runtime/DataSource.h): examples fitted to
+  /// the input's shape by fittedToInput(), not taken as they are.
+  bool fromIdx = false, text = false;
+  int64_t textOffset = 0;
 };
 
-/// Reads the arrays of --inputs FILE.npz and --in NAME=FILE.npy; a name
-/// given twice or a malformed --in is bad usage (sema::UsageError).
+/// Reads the arrays of --inputs FILE.npz and --in NAME=FILE, where FILE is
+/// an .npy, an IDX file (gzip'd or not) or text:FILE / text+K:FILE, as
+/// `gradc train` reads them; a name given twice or a malformed --in is bad
+/// usage (sema::UsageError).
 std::vector<NamedArray> readNamedArrays(const std::string &inputsNpz,
                                         const std::vector<std::string> &ins);
+
+/// The array `na` as input `name` of element type `type` and full shape
+/// `shape` takes it: IDX and text data are fitted as training data is
+/// (runtime/Examples.h: an IDX [N, 28, 28] feeds x[B, 784] with B = N,
+/// uint8 scaled to [0, 1]; a text's windows feed tok[B, T]), and must hold
+/// exactly B examples; anything else is returned as it is, to be checked
+/// against the declared shape.
+runtime::HostArray fittedToInput(const NamedArray &na, runtime::ElemType type,
+                                 const std::vector<int64_t> &shape);
 
 /// Loads --params (params and state), --inputs and --in arrays into `in`.
 void loadUserArrays(runtime::Engine &in, const ir::Graph &g, const std::string &params,

@@ -23,7 +23,10 @@ std::set<std::string> setInputsFromFiles(Session &s, const Model &m, const DataO
       dataError(na.source + ": '" + na.name + "' is not an input or noise of model '" + m.name() +
                 "'" + (isParam ? " (parameters come from --params)" : ""));
     }
-    s.setInput(na.name, api::tensorFromArray(na.array, *info, na.source, "input"));
+    runtime::HostArray a = fittedToInput(
+        na, info->dtype == DType::I32 ? runtime::ElemType::I32 : runtime::ElemType::F32,
+        info->shape);
+    s.setInput(na.name, api::tensorFromArray(a, *info, na.source, "input"));
     given.insert(na.name);
   }
   return given;
