@@ -226,6 +226,27 @@ std::unique_ptr<NativeCode> compileGraph(const ir::Graph &g, const MemoryPlan &p
   return code;
 }
 
+JitModule::~JitModule() = default;
+
+void *JitModule::lookup(const std::string &name) const {
+  return orDie(jit_->lookup(name), "finding a generated function").toPtr<void *>();
+}
+
+std::unique_ptr<JitModule> compileModule(std::unique_ptr<llvm::LLVMContext> ctx,
+                                         std::unique_ptr<llvm::Module> m, int optLevel) {
+  auto jtmb = hostBuilder(optLevel);
+  auto tm = orDie(jtmb.createTargetMachine(), "creating the target machine");
+  targetShard(*m, *tm);
+  optimize(*m, *tm, optLevel);
+  auto out = std::unique_ptr<JitModule>(new JitModule);
+  out->jit_ = orDie(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(jtmb).create(),
+                    "creating the JIT");
+  if (auto err = out->jit_->addIRModule(
+          llvm::orc::ThreadSafeModule(std::move(m), std::move(ctx))))
+    throw InternalError("loading generated code: " + llvm::toString(std::move(err)));
+  return out;
+}
+
 std::string emitText(const ir::Graph &g, const MemoryPlan &plan, const JitOptions &opts,
                      bool asm_) {
   auto jtmb = hostBuilder(opts.optLevel);

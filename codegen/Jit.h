@@ -20,9 +20,13 @@
 #include <string>
 #include <vector>
 
-namespace llvm::orc {
+namespace llvm {
+class LLVMContext;
+class Module;
+namespace orc {
 class LLJIT;
 }
+} // namespace llvm
 
 namespace gradc::codegen {
 
@@ -53,6 +57,25 @@ private:
 /// Compiles `g` (laid out by `plan`). Throws InternalError if LLVM fails.
 std::unique_ptr<NativeCode> compileGraph(const ir::Graph &g, const MemoryPlan &plan,
                                          const JitOptions &opts);
+
+/// A module gradc built by hand (not from a graph), optimized for the host
+/// with gradc's pipeline and linked into a JIT of its own: the fused
+/// optimizer update (codegen/UpdateKernel.h).
+class JitModule {
+public:
+  ~JitModule();
+  /// The address of function `name`; throws InternalError if it is missing.
+  void *lookup(const std::string &name) const;
+
+private:
+  friend std::unique_ptr<JitModule> compileModule(std::unique_ptr<llvm::LLVMContext>,
+                                                  std::unique_ptr<llvm::Module>, int);
+  std::unique_ptr<llvm::orc::LLJIT> jit_;
+};
+
+/// Targets `m` (built in `ctx`) at the host, optimizes it and links it.
+std::unique_ptr<JitModule> compileModule(std::unique_ptr<llvm::LLVMContext> ctx,
+                                         std::unique_ptr<llvm::Module> m, int optLevel);
 
 /// The optimized LLVM IR (asm = false) or the host assembly of `g`, as
 /// `gradc compile --emit=llvm|asm` prints them.
