@@ -14,6 +14,11 @@ machines, so only ratios within one run mean anything.
               -march=native -fopenmp): z = x + y (the triad's memory traffic) and the
               triad itself, z = x + 3y (one kernel: 3y is computed inside z's loop)
   compile     cold compile (LLVM included) and compile from the cache, per model
+  optimizer   one Adam step with gradient-norm clipping: gradc's fused update
+              (build/gradc_update_bench) against torch.optim.Adam after
+              torch.nn.utils.clip_grad_norm_, on 200 tensors of 4096 floats and on 4 of
+              4M; gradc's GB/s counts 32 bytes per element (the norm's read of g, then
+              p, g, m, v read and p, m, v written), against the C triad's in the same run
 
 PyTorch runs with torch.set_num_threads(T) and OpenBLAS at 1 thread (TOOLCHAIN.md: both at
 2 threads oversubscribe the two cores); the OpenBLAS column of the GEMM table runs OpenBLAS
@@ -125,11 +130,34 @@ def numpy_gemm(m, n, k, threads, iters):
     return 2 * m * n * k / ms / 1e6
 
 
+OPTIMIZER_SHAPES = {"200 x 4096": [4096] * 200, "4 x 4M": [4 << 20] * 4}
+
+
+def gradc_update(exe, sizes, threads, iters):
+    out = subprocess.run([exe, "adam", "1.0", str(threads), str(iters),
+                          ",".join(str(n) for n in sizes)],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["step_ms"]
+
+
+def torch_update(sizes, threads, iters):
+    torch.set_num_threads(threads)
+    params = [torch.full((n,), 0.5, requires_grad=True) for n in sizes]
+    for p in params:
+        p.grad = torch.full((p.numel(),), 0.01)
+    opt = torch.optim.Adam(params, lr=1e-3)
+
+    def step():
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+    return median_ms(step, iters)
+
+
 def run(args):
     cache = tempfile.mkdtemp(prefix="gradc-bench-cache-")
     only = set(args.only.split(",")) if args.only else None
     want = lambda what: only is None or what in only  # noqa: E731
-    rows = {"models": [], "gemm": [], "triad": [], "compile": []}
+    rows = {"models": [], "gemm": [], "triad": [], "compile": [], "optimizer": []}
     for threads in (1, 2):
         for name, (path, dims, _) in MODELS.items():
             if not want(name):
@@ -171,6 +199,15 @@ def run(args):
                 c.append(c_triad(lib, threads, args.iters))
             rows["triad"].append((threads, statistics.median(a), statistics.median(g),
                                   statistics.median(c)))
+        if want("optimizer"):
+            exe = os.path.join(os.path.dirname(args.gradc), "gradc_update_bench")
+            for label, sizes in OPTIMIZER_SHAPES.items():
+                g, t = [], []
+                for _ in range(args.rounds):
+                    g.append(gradc_update(exe, sizes, threads, args.iters))
+                    t.append(torch_update(sizes, threads, args.iters))
+                rows["optimizer"].append((label, threads, sum(sizes), statistics.median(g),
+                                          statistics.median(t)))
     subprocess.run(["rm", "-rf", cache])
     return rows
 
@@ -206,6 +243,16 @@ def markdown(rows, args):
             out.append("| %d thread%s | %.1f | %.1f | %.1f | %.2f | %.2f |"
                        % (t, "" if t == 1 else "s", a, g, c, a / c, g / c))
         out.append("")
+    if rows["optimizer"]:
+        triad = {t: c for t, a, g, c in rows["triad"]}
+        out += ["| Adam + clipping | threads | gradc ms | torch.optim ms | ratio | gradc GB/s "
+                "| of C triad |", "|---|---|---|---|---|---|---|"]
+        for label, t, n, g, tt in rows["optimizer"]:
+            gbs = 32 * n / g / 1e6
+            frac = "%.2f" % (gbs / triad[t]) if t in triad else "—"
+            out.append("| %s | %d | %.3f | %.3f | %.2f× | %.1f | %s |"
+                       % (label, t, g, tt, tt / g, gbs, frac))
+        out.append("")
     if rows["compile"]:
         out += ["| model | cold compile ms | from cache ms |", "|---|---|---|"]
         for n, c, h in rows["compile"]:
@@ -219,7 +266,7 @@ def main():
     ap.add_argument("--gradc", default=os.path.join(ROOT, "build", "gradc"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--iters", type=int, default=10)
-    ap.add_argument("--only", help="comma-separated: model names, gemm, triad")
+    ap.add_argument("--only", help="comma-separated: model names, gemm, triad, optimizer")
     ap.add_argument("--markdown", help="also write the tables to this file")
     args = ap.parse_args()
     text = markdown(run(args), args)

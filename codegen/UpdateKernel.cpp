@@ -94,12 +94,18 @@ llvm::Value *field(Builder &B, llvm::Value *args, int index) {
 
 /// For each parameter k, the part of [begin, end) (flat indices) it covers,
 /// as a loop over its own elements: body(k, i).
+/// `setup(k)` runs before parameter k's loop: it loads the buffers' addresses
+/// from the tables there, where the loop's stores (which, as far as LLVM
+/// knows, could hit the tables) do not stop them from staying put, so that
+/// the loop vectorizes.
 void overPieces(Builder &B, const std::vector<int64_t> &sizes, llvm::Value *begin, llvm::Value *end,
+                const std::function<void(size_t)> &setup,
                 const std::function<void(size_t, llvm::Value *)> &body) {
   int64_t offset = 0;
   for (size_t k = 0; k < sizes.size(); ++k) {
     llvm::Value *lo = B.smax(B.b.CreateSub(begin, B.i64(offset)), B.i64(0));
     llvm::Value *hi = B.smin(B.b.CreateSub(end, B.i64(offset)), B.i64(sizes[k]));
+    setup(k);
     B.loop(lo, hi, [&](llvm::Value *i) { body(k, i); });
     offset += sizes[k];
   }
@@ -118,11 +124,17 @@ void emitUpdate(llvm::Module &m, const runtime::OptimizerConfig &c,
   for (int i = 0; i < HyperCount; ++i)
     h[i] = b.CreateLoad(f32, b.CreateGEP(f32, hyper, B.i64(i)));
   auto sqrt = [&](llvm::Value *x) { return b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x); };
-  overPieces(B, sizes, f->getArg(1), f->getArg(2), [&](size_t k, llvm::Value *i) {
-    // The table entries are loop-invariant; LICM hoists them.
-    llvm::Value *p = b.CreateGEP(f32, B.entry(params, k), i);
-    llvm::Value *g = b.CreateFMul(b.CreateLoad(f32, b.CreateGEP(f32, B.entry(grads, k), i)),
-                                  h[Scale]);
+  llvm::Value *pk = nullptr, *gk = nullptr, *s0k = nullptr, *s1k = nullptr;
+  size_t states = c.stateNames().size();
+  auto setup = [&](size_t k) {
+    pk = B.entry(params, k);
+    gk = B.entry(grads, k);
+    s0k = states > 0 ? B.entry(s0, k) : nullptr;
+    s1k = states > 1 ? B.entry(s1, k) : nullptr;
+  };
+  overPieces(B, sizes, f->getArg(1), f->getArg(2), setup, [&](size_t, llvm::Value *i) {
+    llvm::Value *p = b.CreateGEP(f32, pk, i);
+    llvm::Value *g = b.CreateFMul(b.CreateLoad(f32, b.CreateGEP(f32, gk, i)), h[Scale]);
     llvm::Value *pv = b.CreateLoad(f32, p);
     llvm::Value *next = nullptr;
     switch (c.kind) {
@@ -130,14 +142,14 @@ void emitUpdate(llvm::Module &m, const runtime::OptimizerConfig &c,
       next = b.CreateFSub(pv, b.CreateFMul(h[Rate], g));
       break;
     case OptimizerKind::Momentum: {
-      llvm::Value *at = b.CreateGEP(f32, B.entry(s0, k), i);
+      llvm::Value *at = b.CreateGEP(f32, s0k, i);
       llvm::Value *buf = b.CreateFAdd(b.CreateFMul(h[A1], b.CreateLoad(f32, at)), g);
       b.CreateStore(buf, at);
       next = b.CreateFSub(pv, b.CreateFMul(h[Rate], buf));
       break;
     }
     case OptimizerKind::RmsProp: {
-      llvm::Value *at = b.CreateGEP(f32, B.entry(s0, k), i);
+      llvm::Value *at = b.CreateGEP(f32, s0k, i);
       llvm::Value *sq = b.CreateFAdd(b.CreateFMul(h[A1], b.CreateLoad(f32, at)),
                                      b.CreateFMul(h[A2], b.CreateFMul(g, g)));
       b.CreateStore(sq, at);
@@ -149,8 +161,8 @@ void emitUpdate(llvm::Module &m, const runtime::OptimizerConfig &c,
     case OptimizerKind::AdamW: {
       if (c.kind == OptimizerKind::AdamW)
         pv = b.CreateFMul(pv, h[Decay]);
-      llvm::Value *mAt = b.CreateGEP(f32, B.entry(s0, k), i);
-      llvm::Value *vAt = b.CreateGEP(f32, B.entry(s1, k), i);
+      llvm::Value *mAt = b.CreateGEP(f32, s0k, i);
+      llvm::Value *vAt = b.CreateGEP(f32, s1k, i);
       llvm::Value *mv = b.CreateFAdd(b.CreateFMul(h[A1], b.CreateLoad(f32, mAt)),
                                      b.CreateFMul(h[A2], g));
       llvm::Value *vv = b.CreateFAdd(b.CreateFMul(h[A3], b.CreateLoad(f32, vAt)),
@@ -179,9 +191,10 @@ void emitSumOfSquares(llvm::Module &m, const std::vector<int64_t> &sizes, int64_
     b.CreateStore(llvm::ConstantFP::get(f64, 0.0), acc);
     llvm::Value *from = b.CreateMul(chunk, B.i64(kNormChunk));
     llvm::Value *to = B.smin(b.CreateAdd(from, B.i64(kNormChunk)), B.i64(total));
-    overPieces(B, sizes, from, to, [&](size_t k, llvm::Value *i) {
-      llvm::Value *g =
-          b.CreateFPExt(b.CreateLoad(f32, b.CreateGEP(f32, B.entry(grads, k), i)), f64);
+    llvm::Value *gk = nullptr;
+    auto setup = [&](size_t k) { gk = B.entry(grads, k); };
+    overPieces(B, sizes, from, to, setup, [&](size_t, llvm::Value *i) {
+      llvm::Value *g = b.CreateFPExt(b.CreateLoad(f32, b.CreateGEP(f32, gk, i)), f64);
       auto *sum = llvm::cast<llvm::Instruction>(
           b.CreateFAdd(b.CreateLoad(f64, acc), b.CreateFMul(g, g)));
       llvm::FastMathFlags fm = sum->getFastMathFlags();
