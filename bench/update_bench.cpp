@@ -62,8 +62,8 @@ int main(int argc, char **argv) {
   for (int i = 0; i < iters + 3; ++i) {
     auto t0 = std::chrono::steady_clock::now();
     kernel.clippedStep(buf, i + 1, &pool);
-    double t = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                   .count();
+    double t =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (i >= 3) // warm-up steps first
       ms.push_back(t);
   }
@@ -71,7 +71,6 @@ int main(int argc, char **argv) {
   // The first and last parameter elements after every step, for a check by
   // eye: with Adam and a constant gradient each step moves them by about lr.
   std::printf("{\"step_ms\": %.6f, \"elements\": %lld, \"first\": %.6f, \"last\": %.6f}\n",
-              ms[ms.size() / 2], static_cast<long long>(total), p.front().front(),
-              p.back().back());
+              ms[ms.size() / 2], static_cast<long long>(total), p.front().front(), p.back().back());
   return 0;
 }

@@ -78,10 +78,9 @@ struct Builder {
 
 llvm::Function *declare(llvm::Module &m, const char *name) {
   llvm::LLVMContext &c = m.getContext();
-  auto *ty = llvm::FunctionType::get(llvm::Type::getVoidTy(c),
-                                     {llvm::PointerType::get(c, 0), llvm::Type::getInt64Ty(c),
-                                      llvm::Type::getInt64Ty(c)},
-                                     false);
+  auto *ty = llvm::FunctionType::get(
+      llvm::Type::getVoidTy(c),
+      {llvm::PointerType::get(c, 0), llvm::Type::getInt64Ty(c), llvm::Type::getInt64Ty(c)}, false);
   auto *f = llvm::Function::Create(ty, llvm::Function::ExternalLinkage, name, m);
   f->addFnAttr(llvm::Attribute::NoUnwind);
   return f;
@@ -163,8 +162,8 @@ void emitUpdate(llvm::Module &m, const runtime::OptimizerConfig &c,
         pv = b.CreateFMul(pv, h[Decay]);
       llvm::Value *mAt = b.CreateGEP(f32, s0k, i);
       llvm::Value *vAt = b.CreateGEP(f32, s1k, i);
-      llvm::Value *mv = b.CreateFAdd(b.CreateFMul(h[A1], b.CreateLoad(f32, mAt)),
-                                     b.CreateFMul(h[A2], g));
+      llvm::Value *mv =
+          b.CreateFAdd(b.CreateFMul(h[A1], b.CreateLoad(f32, mAt)), b.CreateFMul(h[A2], g));
       llvm::Value *vv = b.CreateFAdd(b.CreateFMul(h[A3], b.CreateLoad(f32, vAt)),
                                      b.CreateFMul(h[A4], b.CreateFMul(g, g)));
       b.CreateStore(mv, mAt);
@@ -195,8 +194,8 @@ void emitSumOfSquares(llvm::Module &m, const std::vector<int64_t> &sizes, int64_
     auto setup = [&](size_t k) { gk = B.entry(grads, k); };
     overPieces(B, sizes, from, to, setup, [&](size_t, llvm::Value *i) {
       llvm::Value *g = b.CreateFPExt(b.CreateLoad(f32, b.CreateGEP(f32, gk, i)), f64);
-      auto *sum = llvm::cast<llvm::Instruction>(
-          b.CreateFAdd(b.CreateLoad(f64, acc), b.CreateFMul(g, g)));
+      auto *sum =
+          llvm::cast<llvm::Instruction>(b.CreateFAdd(b.CreateLoad(f64, acc), b.CreateFMul(g, g)));
       llvm::FastMathFlags fm = sum->getFastMathFlags();
       fm.setAllowReassoc(true); // vectorized partial sums, in an order fixed by the code
       sum->setFastMathFlags(fm);

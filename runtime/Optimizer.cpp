@@ -12,19 +12,23 @@ std::optional<OptimizerConfig> OptimizerConfig::fromSpec(const std::string &name
                                                          const std::map<std::string, double> &args,
                                                          std::string &error) {
   OptimizerConfig c;
-  static const std::map<std::string, OptimizerKind> kinds = {
-      {"sgd", OptimizerKind::Sgd},   {"momentum", OptimizerKind::Momentum},
-      {"rmsprop", OptimizerKind::RmsProp}, {"adam", OptimizerKind::Adam},
-      {"adamw", OptimizerKind::AdamW}};
+  static const std::map<std::string, OptimizerKind> kinds = {{"sgd", OptimizerKind::Sgd},
+                                                             {"momentum", OptimizerKind::Momentum},
+                                                             {"rmsprop", OptimizerKind::RmsProp},
+                                                             {"adam", OptimizerKind::Adam},
+                                                             {"adamw", OptimizerKind::AdamW}};
   auto k = kinds.find(name);
   if (k == kinds.end()) {
     error = "unknown optimizer '" + name + "'; use sgd, momentum, rmsprop, adam or adamw";
     return std::nullopt;
   }
   c.kind = k->second;
-  std::map<std::string, double *> slots = {{"lr", &c.lr},         {"beta", &c.beta},
-                                           {"alpha", &c.alpha},   {"eps", &c.eps},
-                                           {"beta1", &c.beta1},   {"beta2", &c.beta2},
+  std::map<std::string, double *> slots = {{"lr", &c.lr},
+                                           {"beta", &c.beta},
+                                           {"alpha", &c.alpha},
+                                           {"eps", &c.eps},
+                                           {"beta1", &c.beta1},
+                                           {"beta2", &c.beta2},
                                            {"weight_decay", &c.weightDecay}};
   for (auto &[key, value] : args) {
     auto s = slots.find(key);

@@ -38,19 +38,18 @@ enum class OptimizerKind { Sgd, Momentum, RmsProp, Adam, AdamW };
 struct OptimizerConfig {
   OptimizerKind kind = OptimizerKind::Adam;
   double lr = 1e-3;
-  double beta = 0.9;          ///< momentum
-  double alpha = 0.99;        ///< rmsprop
-  double eps = 1e-8;          ///< rmsprop, adam, adamw
+  double beta = 0.9;   ///< momentum
+  double alpha = 0.99; ///< rmsprop
+  double eps = 1e-8;   ///< rmsprop, adam, adamw
   double beta1 = 0.9, beta2 = 0.999;
-  double weightDecay = 0.01;  ///< adamw (torch's default)
-  double clipNorm = 0;        ///< 0: no clipping
+  double weightDecay = 0.01; ///< adamw (torch's default)
+  double clipNorm = 0;       ///< 0: no clipping
 
   /// The optimizer a model's `optimizer NAME(args)` statement names, with
   /// LANGUAGE.md's defaults for the arguments it omits; `name` one of
   /// sgd, momentum, rmsprop, adam, adamw (the front end checked it).
-  static std::optional<OptimizerConfig> fromSpec(const std::string &name,
-                                                 const std::map<std::string, double> &args,
-                                                 std::string &error);
+  static std::optional<OptimizerConfig>
+  fromSpec(const std::string &name, const std::map<std::string, double> &args, std::string &error);
   /// "adam(lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = 1e-08)": for logs.
   std::string describe() const;
   /// The state each parameter carries, by torch.optim's names:

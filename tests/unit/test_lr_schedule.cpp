@@ -35,11 +35,11 @@ TEST_CASE("learning-rate schedules: constant, step decay, decay on plateau") {
 
   // Divided after every epoch that does not beat the best loss so far.
   LrSchedule p = parsed("plateau:2", 0.8);
-  CHECK(p.endEpoch(0, 3.0) == 0.8);  // 3.0 is the best so far
-  CHECK(p.endEpoch(1, 2.5) == 0.8);  // improves
-  CHECK(p.endEpoch(2, 2.6) == 0.4);  // does not
-  CHECK(p.endEpoch(3, 2.5) == 0.2);  // equal is not better
-  CHECK(p.endEpoch(4, NAN) == 0.1);  // NaN never improves
+  CHECK(p.endEpoch(0, 3.0) == 0.8); // 3.0 is the best so far
+  CHECK(p.endEpoch(1, 2.5) == 0.8); // improves
+  CHECK(p.endEpoch(2, 2.6) == 0.4); // does not
+  CHECK(p.endEpoch(3, 2.5) == 0.2); // equal is not better
+  CHECK(p.endEpoch(4, NAN) == 0.1); // NaN never improves
   CHECK(p.endEpoch(5, 1.0) == 0.1);
   CHECK(p.rate(6) == 0.1);
   // The state a checkpoint keeps resumes the schedule exactly.

@@ -11,9 +11,9 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/UpdateKernel.h"
 #include "runtime/NpyIO.h"
+#include "runtime/Optimizer.h"
 #include "runtime/Random.h"
 #include "runtime/ThreadPool.h"
-#include "runtime/Optimizer.h"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -116,7 +116,9 @@ std::vector<std::pair<std::string, Fixture>> fixtures(const char *dir) {
   return out;
 }
 
-bool close(double got, double want) { return std::fabs(got - want) <= 2e-6 * (1 + std::fabs(want)); }
+bool close(double got, double want) {
+  return std::fabs(got - want) <= 2e-6 * (1 + std::fabs(want));
+}
 
 } // namespace
 
@@ -173,8 +175,8 @@ TEST_CASE("the first five updates equal torch.optim's") {
         const HostArray &want = fx.get("p" + fx.at(step, k));
         for (size_t i = 0; i < p[k].size(); ++i) {
           double w = want.f32()[i];
-          CHECK_MESSAGE(close(p[k][i], w), "reference, step " << step << ", parameter " << k
-                                                              << "[" << i << "]: " << p[k][i]
+          CHECK_MESSAGE(close(p[k][i], w), "reference, step " << step << ", parameter " << k << "["
+                                                              << i << "]: " << p[k][i]
                                                               << " vs torch " << w);
           CHECK_MESSAGE(close(pf[k][i], w), "kernel, step " << step << ", parameter " << k << "["
                                                             << i << "]: " << pf[k][i]
