@@ -427,20 +427,15 @@ void Session::setParam(const std::string &name, const Tensor &value) {
   impl_->setLeaf(name, value, op);
 }
 
-static bool endsWith(const std::string &s, const std::string &suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 void Session::saveParams(const std::string &path) const {
   runtime::NamedArrays arrays;
   for (const std::string &name : paramNames())
     arrays.emplace_back(name, api::arrayFromTensor(param(name)));
   std::string err;
-  bool ok = endsWith(path, ".safetensors")
-                ? runtime::writeSafetensors(path, arrays,
-                                            {{"format", "gradc parameters"},
-                                             {"model", impl_->model->name()}},
-                                            err)
+  bool ok = path.ends_with(".safetensors")
+                ? runtime::writeSafetensors(
+                      path, arrays,
+                      {{"format", "gradc parameters"}, {"model", impl_->model->name()}}, err)
                 : runtime::writeNpz(path, arrays, err);
   if (!ok)
     throw Error(err);

@@ -216,6 +216,7 @@ Emitter::Access Emitter::access(const ir::Op &op, const ir::IndexMap &map,
                                 const std::vector<int64_t> &loopExtents) {
   GRADC_ASSERT(map.size() == shape.size(), "index map rank differs from its tensor's");
   Access r;
+  r.at.assign(map.size(), nullptr);
   llvm::Value *offset = c64(0);
   llvm::Value *inside = nullptr; // affine axes in bounds
   auto andAlso = [&](llvm::Value *&acc, llvm::Value *c) { acc = acc ? b_->CreateAnd(acc, c) : c; };
@@ -238,6 +239,7 @@ Emitter::Access Emitter::access(const ir::Op &op, const ir::IndexMap &map,
       andAlso(inside, ok);
       p = b_->CreateSelect(ok, p, c64(0));
     }
+    r.at[a] = p;
     offset = b_->CreateAdd(offset, b_->CreateMul(p, c64(strides[a])));
   }
   for (size_t a = 0; a < map.size(); ++a) {
@@ -260,6 +262,7 @@ Emitter::Access Emitter::access(const ir::Op &op, const ir::IndexMap &map,
       bad = b_->CreateAnd(bad, inside);
     b_->CreateStore(b_->CreateOr(b_->CreateLoad(b_->getInt1Ty(), ks_.fault), bad), ks_.fault);
     p = b_->CreateSelect(ok, p, c64(0));
+    r.at[a] = p;
     offset = b_->CreateAdd(offset, b_->CreateMul(p, c64(strides[a])));
     KernelInfo &k = kernels_[ks_.id];
     if (k.index.empty()) {
@@ -278,30 +281,11 @@ Emitter::Access Emitter::access(const ir::Op &op, const ir::IndexMap &map,
 llvm::Value *Emitter::readThrough(const ir::Op &op, int k, const ir::IndexMap &map,
                                   const Loops &loops, const std::vector<int64_t> &loopExtents) {
   const ir::Value *src = op.operand(k);
-  if (plan_.isInlined(src)) {
-    // Computed here (codegen/Inlined.h) at the position the map gives,
-    // which Inlined keeps affine.
-    Loops at;
-    llvm::Value *inside = nullptr;
-    for (size_t a = 0; a < map.size(); ++a) {
-      GRADC_ASSERT(!map[a].isIndirect(), "an inlined value read through an indirect map");
-      llvm::Value *p = affineValue(*this, op, map[a].pos, loops);
-      auto [lo, hi] = range(op, map[a].pos, loopExtents);
-      if ((lo < 0 || hi >= src->type.shape[a]) && !trusted(map, a)) {
-        llvm::Value *ok = b_->CreateICmpULT(p, c64(src->type.shape[a]));
-        inside = inside ? b_->CreateAnd(inside, ok) : ok;
-        p = b_->CreateSelect(ok, p, c64(0));
-      }
-      at.push_back(p);
-    }
-    llvm::Value *x =
-        elementAt(src, at, src->type.rank() == 0 ? c64(0) : linear(src->type.shape, at));
-    return inside ? b_->CreateSelect(inside, x, llvm::ConstantFP::get(f32(), 0.0)) : x;
-  }
-  if (plan_.slot(src).kind == Slot::Inline)
+  bool inlined = plan_.isInlined(src); // computed here (codegen/Inlined.h)
+  if (!inlined && plan_.slot(src).kind == Slot::Inline)
     return loadF32(src, nullptr);
   Access a = access(op, map, src->type.shape, loops, loopExtents);
-  llvm::Value *x = loadF32(src, a.offset);
+  llvm::Value *x = inlined ? elementAt(src, a.at, a.offset) : loadF32(src, a.offset);
   if (a.inBounds)
     x = b_->CreateSelect(a.inBounds, x, llvm::ConstantFP::get(f32(), 0.0));
   return x;

@@ -145,6 +145,7 @@ public:
   struct Access {
     llvm::Value *offset = nullptr;
     llvm::Value *inBounds = nullptr;
+    Loops at; ///< the position along each axis (clamped where it may leave it)
   };
   Access access(const ir::Op &op, const ir::IndexMap &map, const std::vector<int64_t> &shape,
                 const Loops &loops, const std::vector<int64_t> &loopExtents);

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <unordered_map>
 
 namespace gradc::codegen {
@@ -113,17 +112,7 @@ constexpr int kMaxRecompute = 8;
 } // namespace
 
 std::unordered_set<const ir::Value *> findInlined(const ir::Graph &g) {
-  std::vector<const ir::Op *> ops;
-  std::unordered_map<const ir::Op *, const ir::Region *> regionOf;
-  std::function<void(const ir::Region &)> collect = [&](const ir::Region &r) {
-    for (const auto &op : r.ops) {
-      ops.push_back(op.get());
-      regionOf[op.get()] = &r;
-      if (op->body)
-        collect(*op->body);
-    }
-  };
-  collect(g.top);
+  std::vector<const ir::Op *> ops = ir::allOps(g.top);
   // Every use of every value: the ops reading it (once per operand slot).
   std::unordered_map<const ir::Value *, std::vector<const ir::Op *>> readers;
   std::unordered_set<const ir::Value *> pinned; // symbols and graph-level uses
@@ -156,7 +145,7 @@ std::unordered_set<const ir::Value *> findInlined(const ir::Graph &g) {
         take = take && readsElementwise(r);
     } else if (fusable(*op)) {
       for (const ir::Op *r : rs)
-        take = take && regionOf[r] == regionOf[op] && (readsElementwise(r) || readsOnceEach(*r, v));
+        take = take && r->parent == op->parent && (readsElementwise(r) || readsOnceEach(*r, v));
       int c = opCost(*op);
       for (const ir::Value *x : op->operands)
         if (inlined.count(x))

@@ -49,6 +49,19 @@ Affine Affine::scaled(int64_t k) const {
   return r;
 }
 
+Affine Affine::renumbered(const std::vector<int> &to) const {
+  Affine r = constantOf(constant);
+  for (auto &[v, c] : terms)
+    r.add(v >= 0 ? to.at(v) : v, c);
+  return r;
+}
+
+void renumberLoops(std::vector<IndexMap> &maps, const std::vector<int> &to) {
+  for (IndexMap &m : maps)
+    for (AxisIndex &ax : m)
+      ax.pos = ax.pos.renumbered(to);
+}
+
 int64_t Affine::eval(const int64_t *loops, const int64_t *symbols) const {
   int64_t r = constant;
   for (auto &[v, c] : terms)

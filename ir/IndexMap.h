@@ -33,6 +33,8 @@ struct Affine {
   int64_t coeff(int v) const;
   Affine plus(const Affine &o) const;
   Affine scaled(int64_t k) const;
+  /// Loop variable v becomes to[v]; symbols and the constant stay.
+  Affine renumbered(const std::vector<int> &to) const;
   /// Adds `coeff` to variable v's coefficient (dropping zero terms).
   void add(int v, int64_t coeff);
   bool isConstant() const { return terms.empty(); }
@@ -63,5 +65,9 @@ using IndexMap = std::vector<AxisIndex>;
 
 /// An identity map over `rank` loop variables.
 IndexMap identityMap(int rank);
+
+/// Renumbers the loop variables of every position (Affine::renumbered) in
+/// `maps`, in place: a rewrite that reorders or renames an op's loops.
+void renumberLoops(std::vector<IndexMap> &maps, const std::vector<int> &to);
 
 } // namespace gradc::ir

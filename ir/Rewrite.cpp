@@ -72,4 +72,16 @@ void replaceResult(Graph &g, Builder &B, Op &op, Value *r) {
   replaceAllUses(g, op.result(), r);
 }
 
+std::vector<Op *> allOps(Region &r) {
+  std::vector<Op *> out;
+  forEachOp(r, [&](Op &op) { out.push_back(&op); });
+  return out;
+}
+
+std::vector<const Op *> allOps(const Region &r) {
+  std::vector<const Op *> out;
+  forEachOp(const_cast<Region &>(r), [&](Op &op) { out.push_back(&op); });
+  return out;
+}
+
 } // namespace gradc::ir

@@ -25,6 +25,12 @@ Builder builderBefore(Graph &g, Op &op);
 /// old op is left for dead-code elimination.
 void replaceResult(Graph &g, Builder &B, Op &op, Value *r);
 
+/// Every op of `r` and of the bodies nested in it, in program order (a
+/// body's ops right after the op that owns it): a snapshot that stays valid
+/// while a rewrite inserts ops.
+std::vector<Op *> allOps(Region &r);
+std::vector<const Op *> allOps(const Region &r);
+
 /// Counts the uses of `v` as an operand or symbol anywhere in the graph.
 int countUses(const Graph &g, const Value *v);
 

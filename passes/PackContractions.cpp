@@ -28,7 +28,7 @@
 #include "support/Assert.h"
 
 #include <algorithm>
-#include <functional>
+#include <optional>
 
 namespace gradc::passes {
 
@@ -51,6 +51,29 @@ std::vector<int> varsOf(const Affine &a) {
     if (v >= 0)
       r.push_back(v);
   return r;
+}
+
+/// The variables `m` reads when each of its axes is one plain variable and
+/// none repeats (a weight's map, W[k, j, dx, dy]); nullopt otherwise.
+std::optional<std::vector<int>> plainVars(const IndexMap &m) {
+  std::vector<int> vars;
+  for (const AxisIndex &ax : m) {
+    std::vector<int> vs = varsOf(ax.pos);
+    if (ax.isIndirect() || vs.size() != 1 || !ax.pos.isVar(vs[0]) ||
+        std::find(vars.begin(), vars.end(), vs[0]) != vars.end())
+      return std::nullopt;
+    vars.push_back(vs[0]);
+  }
+  return vars;
+}
+
+/// True when an axis of `m` moves with two or more variables: a window
+/// (L[b, x + dx - 1, ...]).
+bool readsWindow(const IndexMap &m) {
+  for (const AxisIndex &ax : m)
+    if (varsOf(ax.pos).size() >= 2)
+      return true;
+  return false;
 }
 
 /// `first`: the operand that plays the first factor (M's); the other plays
@@ -194,13 +217,7 @@ bool makePlain(Op &op) {
       to[v] = next++;
       reductions.push_back(op.reductionSizes[v]);
     }
-  for (IndexMap &m : op.maps)
-    for (AxisIndex &ax : m) {
-      Affine r = Affine::constantOf(ax.pos.constant);
-      for (auto &[v, c] : ax.pos.terms)
-        r.add(v >= 0 ? to[v] : v, c);
-      ax.pos = r;
-    }
+  renumberLoops(op.maps, to);
   op.outMap.clear();
   op.reductionSizes = reductions;
   return true;
@@ -248,13 +265,7 @@ Op *sliceToPlain(Graph &g, Op &op) {
       reductions.push_back(op.reductionSizes[v]);
     }
   std::vector<IndexMap> maps = op.maps;
-  for (IndexMap &m : maps)
-    for (AxisIndex &ax : m) {
-      Affine r = Affine::constantOf(ax.pos.constant);
-      for (auto &[v, c] : ax.pos.terms)
-        r.add(v >= 0 ? to[v] : v, c);
-      ax.pos = r;
-    }
+  renumberLoops(maps, to);
   Builder B = builderBefore(g, op);
   Value *slice = B.contract(op.operands, maps, sliceShape, reductions, op.symbols);
   IndexMap place;
@@ -331,12 +342,8 @@ Op *splitProduct(Graph &g, Op &op) {
       }
       auto renumber = [&](const IndexMap &m) {
         IndexMap r;
-        for (const AxisIndex &ax : m) {
-          Affine a = Affine::constantOf(ax.pos.constant);
-          for (auto &[v, c] : ax.pos.terms)
-            a.add(v >= 0 ? local[v] : v, c);
-          r.push_back({a, -1, {}});
-        }
+        for (const AxisIndex &ax : m)
+          r.push_back({ax.pos.renumbered(local), -1, {}});
         return r;
       };
       Value *prod = B.contract({op.operand(i), op.operand(j)},
@@ -381,20 +388,11 @@ bool packDirect(Graph &g, Op &op) {
   const std::vector<int64_t> &shape = op.result()->type.shape;
   int n = static_cast<int>(shape.size()) - 1;
   const IndexMap &am = op.maps[1 - vf], &vm = op.maps[vf];
-  bool window = false;
-  for (const AxisIndex &ax : am)
-    window = window || varsOf(ax.pos).size() >= 2;
-  if (!window)
-    return false;
   // V must read plain variables (a weight), each once.
-  std::vector<int> vars;
-  for (const AxisIndex &ax : vm) {
-    std::vector<int> vs = varsOf(ax.pos);
-    if (vs.size() != 1 || !ax.pos.isVar(vs[0]) ||
-        std::find(vars.begin(), vars.end(), vs[0]) != vars.end())
-      return false;
-    vars.push_back(vs[0]);
-  }
+  std::optional<std::vector<int>> plain = plainVars(vm);
+  if (!readsWindow(am) || !plain)
+    return false;
+  const std::vector<int> &vars = *plain;
   std::vector<int> key(shape.size() + op.reductionSizes.size(), -1);
   for (size_t a = 0; a < am.size(); ++a)
     for (int v : varsOf(am[a].pos))
@@ -449,34 +447,24 @@ Op *orderForDirect(Graph &g, Op &op) {
     return nullptr;
   for (int vf = 0; vf < 2; ++vf) {
     const IndexMap &vm = op.maps[vf], &am = op.maps[1 - vf];
-    if (vm.empty() || vm.back().pos.terms.size() != 1 ||
-        !vm.back().pos.isVar(vm.back().pos.terms[0].first))
+    std::optional<std::vector<int>> vars = plainVars(vm);
+    if (!vars || vars->empty() || !readsWindow(am))
       continue;
-    int n = vm.back().pos.terms[0].first;
+    int n = vars->back();
     if (n >= R || shape[n] % 8 != 0 || shape[n] > kMaxVectorAxis)
       continue;
-    bool plain = true, window = false, aReadsN = false;
-    std::vector<int> seen;
-    for (const AxisIndex &ax : vm) {
-      std::vector<int> vs = varsOf(ax.pos);
-      plain = plain && !ax.isIndirect() && vs.size() == 1 && ax.pos.isVar(vs[0]) &&
-              std::find(seen.begin(), seen.end(), vs[0]) == seen.end();
-      if (!vs.empty())
-        seen.push_back(vs[0]);
-    }
+    bool aReadsN = false;
     std::vector<int> key(R, -1);
     for (size_t a = 0; a < am.size(); ++a) {
       if (am[a].isIndirect())
         return nullptr;
-      std::vector<int> vs = varsOf(am[a].pos);
-      window = window || vs.size() >= 2;
-      for (int v : vs) {
+      for (int v : varsOf(am[a].pos)) {
         aReadsN = aReadsN || v == n;
         if (v < R)
           key[v] = static_cast<int>(a);
       }
     }
-    if (!plain || !window || aReadsN)
+    if (aReadsN)
       continue;
     // The new result order: A's result variables as A stores them, n last.
     std::vector<int> order;
@@ -494,13 +482,7 @@ Op *orderForDirect(Graph &g, Op &op) {
     for (size_t v = R; v < to.size(); ++v)
       to[v] = static_cast<int>(v);
     std::vector<IndexMap> maps = op.maps;
-    for (IndexMap &m : maps)
-      for (AxisIndex &ax : m) {
-        Affine r = Affine::constantOf(ax.pos.constant);
-        for (auto &[v, c] : ax.pos.terms)
-          r.add(v >= 0 ? to[v] : v, c);
-        ax.pos = r;
-      }
+    renumberLoops(maps, to);
     Builder B = builderBefore(g, op);
     Value *r = B.contract(op.operands, maps, newShape, op.reductionSizes, {});
     IndexMap back; // axis i of r holds result variable order[i]
@@ -576,13 +558,6 @@ bool pack(Graph &g, Op &op, int64_t minFlops) {
       newIndex[v] = next++;
       newReduction.push_back(p.extent[v]);
     }
-  auto renumber = [&](Affine a, const std::vector<int> &to) {
-    Affine r = Affine::constantOf(a.constant);
-    for (auto &[v, c] : a.terms)
-      r.add(v >= 0 ? to[v] : v, c);
-    return r;
-  };
-
   std::vector<Value *> factors;
   std::vector<IndexMap> maps;
   for (int f = 0; f < 2; ++f) {
@@ -590,7 +565,7 @@ bool pack(Graph &g, Op &op, int64_t minFlops) {
     if (!(f == 0 ? pack0 : pack1)) {
       IndexMap mm;
       for (const AxisIndex &ax : op.maps[k])
-        mm.push_back({renumber(ax.pos, newIndex), -1, {}});
+        mm.push_back({ax.pos.renumbered(newIndex), -1, {}});
       factors.push_back(op.operand(k));
       maps.push_back(mm);
       continue;
@@ -610,7 +585,7 @@ bool pack(Graph &g, Op &op, int64_t minFlops) {
     }
     IndexMap read;
     for (const AxisIndex &ax : op.maps[k])
-      read.push_back({renumber(ax.pos, local), -1, {}});
+      read.push_back({ax.pos.renumbered(local), -1, {}});
     Value *packed = B.remap(op.operand(k), read, shape, {}, op.symbols);
     B.name(packed, op.operand(k)->name + ".packed");
     IndexMap mm;
@@ -638,18 +613,10 @@ bool pack(Graph &g, Op &op, int64_t minFlops) {
 } // namespace
 
 int packContractions(Graph &g, int64_t minFlops) {
-  std::vector<Op *> contracts;
-  std::function<void(Region &)> collect = [&](Region &r) {
-    for (auto &op : r.ops) {
-      if (op->kind == OpKind::Contract)
-        contracts.push_back(op.get());
-      if (op->body)
-        collect(*op->body);
-    }
-  };
-  collect(g.top);
   int n = 0;
-  for (Op *op : contracts) {
+  for (Op *op : allOps(g.top)) {
+    if (op->kind != OpKind::Contract)
+      continue;
     n += makePlain(*op);
     if (Op *plain = sliceToPlain(g, *op)) {
       op = plain;

@@ -28,8 +28,6 @@
 #include "ir/ContractShape.h"
 #include "ir/Rewrite.h"
 
-#include <functional>
-
 namespace gradc::passes {
 
 using namespace ir;
@@ -169,20 +167,15 @@ bool splitForThreads(Graph &g, Op &op) {
     return false;
   int64_t slice = op.reductionSizes[chosen - R] / parts;
   // Partials: loop variables [p, result..., sums...], the chosen sum over a slice.
+  std::vector<int> shifted(R + op.reductionSizes.size());
+  for (size_t v = 0; v < shifted.size(); ++v)
+    shifted[v] = static_cast<int>(v) + 1;
   std::vector<IndexMap> maps = op.maps;
   for (IndexMap &m : maps)
     for (AxisIndex &ax : m) {
-      Affine r = Affine::constantOf(ax.pos.constant);
-      for (auto &[v, c] : ax.pos.terms) {
-        if (v < 0) {
-          r.add(v, c);
-          continue;
-        }
-        r.add(v + 1, c);
-        if (v == chosen)
-          r.add(0, c * slice);
-      }
-      ax.pos = r;
+      int64_t c = ax.pos.coeff(chosen);
+      ax.pos = ax.pos.renumbered(shifted);
+      ax.pos.add(0, c * slice); // the chosen variable v becomes p·slice + v'
     }
   std::vector<int64_t> partShape{parts}, sums = op.reductionSizes;
   partShape.insert(partShape.end(), shape.begin(), shape.end());
@@ -200,18 +193,9 @@ bool splitForThreads(Graph &g, Op &op) {
 } // namespace
 
 int formReductions(Graph &g) {
-  std::vector<Op *> ops;
-  std::function<void(Region &)> collect = [&](Region &r) {
-    for (auto &op : r.ops) {
-      ops.push_back(op.get());
-      if (op->body)
-        collect(*op->body);
-    }
-  };
-  collect(g.top);
   int n = 0;
   // A rewritten op is left unused; dead-code elimination removes it.
-  for (Op *op : ops) {
+  for (Op *op : allOps(g.top)) {
     Value *c = nullptr;
     if (op->kind == OpKind::ReduceSum)
       c = sumAsContract(g, *op);

@@ -42,6 +42,19 @@ bool InputFile::open(const std::string &p, std::string &error) {
   return true;
 }
 
+bool readWholeFile(const std::string &path, uint64_t limit, std::vector<std::byte> &bytes,
+                   std::string &error) {
+  InputFile f;
+  if (!f.open(path, error))
+    return false;
+  if (f.size() > limit) {
+    error = path + ": larger than " + std::to_string(limit) + " bytes";
+    return false;
+  }
+  bytes.resize(f.size());
+  return f.readAt(0, bytes.data(), bytes.size(), error);
+}
+
 bool InputFile::readAt(uint64_t offset, std::byte *out, size_t len, std::string &error) {
   while (len > 0) {
     ssize_t n = ::pread(fd, out, std::min(len, kChunk), off_t(offset));

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gradc::runtime {
 
@@ -34,6 +35,12 @@ private:
   int fd = -1;
   uint64_t fileSize = 0;
 };
+
+/// Reads the whole of `path` into `bytes`; a file of more than `limit`
+/// bytes is refused ("PATH: larger than LIMIT bytes") before anything is
+/// allocated.
+bool readWholeFile(const std::string &path, uint64_t limit, std::vector<std::byte> &bytes,
+                   std::string &error);
 
 /// Writes PATH.tmp.<pid> beside PATH and renames it over PATH on commit().
 /// Until then PATH is untouched; destroyed uncommitted (on any error), it

@@ -156,15 +156,8 @@ std::optional<HostArray> readIdxBytes(std::span<const std::byte> bytes, std::str
 
 std::optional<HostArray> readIdx(const std::string &path, std::string &error) {
   error.clear();
-  InputFile f;
-  if (!f.open(path, error))
-    return std::nullopt;
-  if (f.size() > kIdxMaxInflated) {
-    error = path + ": larger than " + std::to_string(kIdxMaxInflated) + " bytes";
-    return std::nullopt;
-  }
-  std::vector<std::byte> raw(f.size());
-  if (!f.readAt(0, raw.data(), raw.size(), error))
+  std::vector<std::byte> raw;
+  if (!readWholeFile(path, kIdxMaxInflated, raw, error))
     return std::nullopt;
   if (raw.size() >= 2 && raw[0] == std::byte{0x1f} && raw[1] == std::byte{0x8b}) {
     std::vector<std::byte> inflated;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 namespace gradc::runtime {
@@ -14,30 +15,13 @@ namespace {
 
 constexpr int kMaxRank = 16;
 
-const char *dtypeName(ElemType t) {
-  switch (t) {
-  case ElemType::F32:
-    return "F32";
-  case ElemType::F64:
-    return "F64";
-  case ElemType::I8:
-    return "I8";
-  case ElemType::I16:
-    return "I16";
-  case ElemType::I32:
-    return "I32";
-  case ElemType::I64:
-    return "I64";
-  case ElemType::U8:
-    return "U8";
-  case ElemType::U16:
-    return "U16";
-  case ElemType::U32:
-    return "U32";
-  case ElemType::Bool:
-    return "BOOL";
-  }
-  return "?";
+/// The format's dtype names are gradc's element type names in capitals:
+/// F32, I64, U8, BOOL.
+std::string dtypeName(ElemType t) {
+  std::string s = elemTypeName(t);
+  for (char &c : s)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
 }
 
 bool dtypeOf(const std::string &name, ElemType &t) {
@@ -192,11 +176,8 @@ std::optional<Safetensors> readSafetensorsBytes(std::span<const std::byte> bytes
 
 std::optional<Safetensors> readSafetensors(const std::string &path, std::string &error) {
   error.clear();
-  InputFile f;
-  if (!f.open(path, error))
-    return std::nullopt;
-  std::vector<std::byte> bytes(f.size());
-  if (!f.readAt(0, bytes.data(), bytes.size(), error))
+  std::vector<std::byte> bytes;
+  if (!readWholeFile(path, kSafetensorsMaxFile, bytes, error))
     return std::nullopt;
   return readSafetensorsBytes(bytes, path, error);
 }

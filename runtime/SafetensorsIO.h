@@ -33,6 +33,9 @@ namespace gradc::runtime {
 
 /// The largest header accepted (the format's own readers refuse above 100 MB).
 inline constexpr uint64_t kSafetensorsMaxHeader = 100'000'000;
+/// The largest file read (64 GiB): a bound on what a damaged size can
+/// make gradc allocate.
+inline constexpr uint64_t kSafetensorsMaxFile = uint64_t(1) << 36;
 
 struct Safetensors {
   NamedArrays tensors; ///< in the order of their data

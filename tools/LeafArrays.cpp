@@ -32,7 +32,7 @@ std::vector<NamedArray> readNamedArrays(const std::string &inputsNpz,
     if (!arrays)
       dataError(err);
     for (auto &p : *arrays)
-      out.push_back({p.first, std::move(p.second), inputsNpz});
+      out.push_back({p.first, inputsNpz, std::move(p.second)});
   }
   for (const std::string &spec : ins) {
     auto eq = spec.find('=');
@@ -42,19 +42,14 @@ std::vector<NamedArray> readNamedArrays(const std::string &inputsNpz,
     for (auto &prev : out)
       if (prev.name == name)
         throw sema::UsageError("--in " + spec + ": '" + name + "' is given twice (also in " +
-                               prev.source + ")");
+                               prev.file + ")");
     if (spec.find(',') != std::string::npos)
       throw sema::UsageError("--in " + spec + ": one NAME=FILE per --in (give --in again for "
                              "another input)");
     std::optional<runtime::DataSource> ds = runtime::loadDataSource(spec, err);
     if (!ds)
       dataError(err);
-    runtime::DataColumn &col = ds->columns.at(0);
-    NamedArray na{name, std::move(col.array), col.file};
-    na.fromIdx = col.fromIdx;
-    na.text = col.text;
-    na.textOffset = col.textOffset;
-    out.push_back(std::move(na));
+    out.push_back(std::move(ds->columns.at(0)));
   }
   return out;
 }
@@ -96,22 +91,21 @@ DTensor toLeafValue(const HostArray &a, const ir::Op &leaf, const std::string &s
   return t;
 }
 
-HostArray fittedToInput(const NamedArray &na, ElemType type, const std::vector<int64_t> &shape) {
+HostArray fittedToInput(NamedArray &na, ElemType type, const std::vector<int64_t> &shape) {
   if (!na.fromIdx && !na.text)
-    return na.array;
+    return std::move(na.array);
   if (shape.empty())
-    dataError(na.source + ": '" + na.name + "' is a scalar input: it takes no examples");
+    dataError(na.file + ": '" + na.name + "' is a scalar input: it takes no examples");
   runtime::DataSource ds;
-  ds.spec = na.name + "=" + na.source;
-  runtime::DataColumn col{na.name, na.source, na.array, na.fromIdx, na.text, na.textOffset};
-  ds.columns.push_back(std::move(col));
+  ds.spec = na.name + "=" + na.file;
+  ds.columns.push_back({na.name, na.file, std::move(na.array), na.fromIdx, na.text, na.textOffset});
   runtime::InputSlot slot{na.name, type, std::vector<int64_t>(shape.begin() + 1, shape.end())};
   std::string err;
   std::optional<runtime::Examples> ex = runtime::fitExamples(ds, {slot}, err);
   if (!ex)
     dataError(err);
   if (ex->count != shape[0])
-    dataError(na.source + ": " + std::to_string(ex->count) + " examples for '" + na.name +
+    dataError(na.file + ": " + std::to_string(ex->count) + " examples for '" + na.name +
               "', whose batch axis holds " + std::to_string(shape[0]) +
               " (-D sets the model's batch size to the number of examples)");
   HostArray a = std::move(ex->arrays[0]);
@@ -150,12 +144,12 @@ void loadUserArrays(runtime::Engine &in, const ir::Graph &g, const std::string &
   for (NamedArray &ni : readNamedArrays(inputsNpz, ins)) {
     const ir::Op *leaf = in.findLeaf(ni.name);
     if (!leaf || leaf->kind == ir::OpKind::Param || leaf->kind == ir::OpKind::State)
-      dataError(ni.source + ": '" + ni.name + "' is not an input or noise of model '" +
-                g.modelName + "'" + (leaf ? " (parameters come from --params)" : ""));
+      dataError(ni.file + ": '" + ni.name + "' is not an input or noise of model '" + g.modelName +
+                "'" + (leaf ? " (parameters come from --params)" : ""));
     const ir::TensorType &ty = leaf->result()->type;
     HostArray a = fittedToInput(ni, ty.dtype == ir::DType::I32 ? ElemType::I32 : ElemType::F32,
                                 ty.shape);
-    in.set(ni.name, toLeafValue(a, *leaf, ni.source));
+    in.set(ni.name, toLeafValue(a, *leaf, ni.file));
   }
 }
 

@@ -2,8 +2,9 @@
 #pragma once
 
 #include "ir/Graph.h"
-#include "runtime/HostArray.h"
+#include "runtime/DataSource.h"
 #include "runtime/Engine.h"
+#include "runtime/HostArray.h"
 
 #include <string>
 #include <vector>
@@ -22,16 +23,10 @@ runtime::DTensor toLeafValue(const runtime::HostArray &a, const ir::Op &leaf,
 /// A value as the f32 (or i32) array gradc writes.
 runtime::HostArray toHost(const runtime::DTensor &t);
 
-/// An array given on the command line, with the file it came from.
-struct NamedArray {
-  std::string name;
-  runtime::HostArray array;
-  std::string source; ///< the file, for error messages
-  /// From an IDX file or a text (runtime/DataSource.h): examples fitted to
-  /// the input's shape by fittedToInput(), not taken as they are.
-  bool fromIdx = false, text = false;
-  int64_t textOffset = 0;
-};
+/// An array given on the command line, named after the input it feeds,
+/// with the file it came from (`file`) and, for IDX files and texts, what
+/// fittedToInput() needs to fit it to the input (runtime/DataSource.h).
+using NamedArray = runtime::DataColumn;
 
 /// Reads the arrays of --inputs FILE.npz and --in NAME=FILE, where FILE is
 /// an .npy, an IDX file (gzip'd or not) or text:FILE / text+K:FILE, as
@@ -46,7 +41,8 @@ std::vector<NamedArray> readNamedArrays(const std::string &inputsNpz,
 /// uint8 scaled to [0, 1]; a text's windows feed tok[B, T]), and must hold
 /// exactly B examples; anything else is returned as it is, to be checked
 /// against the declared shape.
-runtime::HostArray fittedToInput(const NamedArray &na, runtime::ElemType type,
+/// Takes `na.array` (moved out).
+runtime::HostArray fittedToInput(NamedArray &na, runtime::ElemType type,
                                  const std::vector<int64_t> &shape);
 
 /// Loads --params (params and state), --inputs and --in arrays into `in`.

@@ -20,13 +20,13 @@ std::set<std::string> setInputsFromFiles(Session &s, const Model &m, const DataO
       bool isParam = false;
       for (const TensorInfo &p : m.params())
         isParam = isParam || p.name == na.name;
-      dataError(na.source + ": '" + na.name + "' is not an input or noise of model '" + m.name() +
+      dataError(na.file + ": '" + na.name + "' is not an input or noise of model '" + m.name() +
                 "'" + (isParam ? " (parameters come from --params)" : ""));
     }
     runtime::HostArray a = fittedToInput(
         na, info->dtype == DType::I32 ? runtime::ElemType::I32 : runtime::ElemType::F32,
         info->shape);
-    s.setInput(na.name, api::tensorFromArray(a, *info, na.source, "input"));
+    s.setInput(na.name, api::tensorFromArray(a, *info, na.file, "input"));
     given.insert(na.name);
   }
   return given;

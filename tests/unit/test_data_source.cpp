@@ -5,6 +5,7 @@
 // each names the spec, the item or the file at fault.
 //
 //===----------------------------------------------------------------------===//
+#include "TestFiles.h"
 #include "runtime/DataSource.h"
 #include "runtime/Examples.h"
 #include "runtime/NpyIO.h"
@@ -18,23 +19,10 @@
 
 using namespace gradc::runtime;
 namespace fs = std::filesystem;
+using gradc::testutil::contains;
+using gradc::testutil::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path dir = fs::temp_directory_path() / ("gradc-data-" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(dir); }
-  ~TempDir() { fs::remove_all(dir); }
-  std::string path(const std::string &name) const { return (dir / name).string(); }
-  std::string write(const std::string &name, const std::string &content) const {
-    std::ofstream(path(name), std::ios::binary) << content;
-    return path(name);
-  }
-};
-
-bool contains(const std::string &s, std::string_view part) {
-  return s.find(part) != std::string::npos;
-}
 
 /// An IDX file of u8 labels.
 std::string idxLabels(std::initializer_list<uint8_t> labels) {
@@ -47,7 +35,7 @@ std::string idxLabels(std::initializer_list<uint8_t> labels) {
 } // namespace
 
 TEST_CASE("a SOURCE list of .npy, IDX and text files") {
-  TempDir t;
+  TempDir t("data");
   std::string error;
   HostArray x = HostArray::fromValues<float>({3, 2}, {1, 2, 3, 4, 5, 6});
   REQUIRE(writeNpy(t.path("x.npy"), x, error));
@@ -71,7 +59,7 @@ TEST_CASE("a SOURCE list of .npy, IDX and text files") {
 }
 
 TEST_CASE("a SOURCE .npz names its arrays after the inputs") {
-  TempDir t;
+  TempDir t("data");
   std::string error;
   HostArray x = HostArray::fromValues<float>({2, 2}, {1, 2, 3, 4});
   REQUIRE(writeNpy(t.path("x.npy"), x, error));
@@ -86,7 +74,7 @@ TEST_CASE("a SOURCE .npz names its arrays after the inputs") {
 }
 
 TEST_CASE("bad SOURCE specs and files are errors that name them") {
-  TempDir t;
+  TempDir t("data");
   std::string error;
   t.write("junk.bin", "PK\x03\x04 not an array");
   t.write("y.idx", idxLabels({1}));
@@ -113,7 +101,7 @@ TEST_CASE("bad SOURCE specs and files are errors that name them") {
 }
 
 TEST_CASE("a SOURCE fitted to a model's inputs") {
-  TempDir t;
+  TempDir t("data");
   std::string error;
   // IDX images u8 [3, 2, 2] feed x[B, 4] scaled to [0, 1]; IDX labels feed
   // y[B]; an .npy of doubles feeds w[B, 2].

@@ -5,6 +5,7 @@
 // file, never a crash), and on Debian's Fashion-MNIST when it is installed.
 //
 //===----------------------------------------------------------------------===//
+#include "TestFiles.h"
 #include "runtime/IdxIO.h"
 
 #include <doctest/doctest.h>
@@ -17,6 +18,8 @@
 
 using namespace gradc::runtime;
 namespace fs = std::filesystem;
+using gradc::testutil::contains;
+using gradc::testutil::TempDir;
 
 namespace {
 
@@ -48,25 +51,10 @@ std::string gzipOf(const std::string &data) {
   return out;
 }
 
-struct TempDir {
-  fs::path dir = fs::temp_directory_path() / ("gradc-idx-" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(dir); }
-  ~TempDir() { fs::remove_all(dir); }
-  std::string write(const std::string &name, const std::string &content) const {
-    std::string path = (dir / name).string();
-    std::ofstream(path, std::ios::binary) << content;
-    return path;
-  }
-};
-
-bool contains(const std::string &s, std::string_view part) {
-  return s.find(part) != std::string::npos;
-}
-
 } // namespace
 
 TEST_CASE("IDX files of each element type, plain and gzip'd") {
-  TempDir t;
+  TempDir t("idx");
   std::string u8 = header(0x08, {2, 3}) + std::string("\x00\x01\x02\xfd\xfe\xff", 6);
   std::string f32 = header(0x0D, {2});
   float values[2] = {1.5f, -0.25f};
@@ -99,7 +87,7 @@ TEST_CASE("IDX files of each element type, plain and gzip'd") {
 }
 
 TEST_CASE("damaged IDX files are errors naming the file") {
-  TempDir t;
+  TempDir t("idx");
   std::string good = header(0x08, {2, 2}) + std::string(4, '\x07');
   struct Case {
     const char *name;

@@ -5,6 +5,7 @@
 // damaged files (each an error naming the file, never a crash).
 //
 //===----------------------------------------------------------------------===//
+#include "TestFiles.h"
 #include "runtime/SafetensorsIO.h"
 
 #include <doctest/doctest.h>
@@ -16,19 +17,10 @@
 
 using namespace gradc::runtime;
 namespace fs = std::filesystem;
+using gradc::testutil::contains;
+using gradc::testutil::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path dir = fs::temp_directory_path() / ("gradc-st-" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(dir); }
-  ~TempDir() { fs::remove_all(dir); }
-  std::string path(const std::string &name) const { return (dir / name).string(); }
-};
-
-bool contains(const std::string &s, std::string_view part) {
-  return s.find(part) != std::string::npos;
-}
 
 /// A file of header `json` (padded to 8 bytes) and `data`.
 std::vector<std::byte> fileOf(std::string json, const std::string &data) {
@@ -46,7 +38,7 @@ std::vector<std::byte> fileOf(std::string json, const std::string &data) {
 } // namespace
 
 TEST_CASE("safetensors round trip of every element type, with metadata") {
-  TempDir t;
+  TempDir t("st");
   NamedArrays tensors{
       {"layer.W", HostArray::fromValues<float>({2, 3}, {1, 2, 3, 4, 5, -6.5f})},
       {"d", HostArray::fromValues<double>({1}, {0.125})},
@@ -83,7 +75,7 @@ TEST_CASE("safetensors round trip of every element type, with metadata") {
 }
 
 TEST_CASE("a failed safetensors write leaves the old file") {
-  TempDir t;
+  TempDir t("st");
   std::string error;
   NamedArrays one{{"x", HostArray::fromValues<float>({1}, {1})}};
   REQUIRE(writeSafetensors(t.path("c.safetensors"), one, {}, error));
