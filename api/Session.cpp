@@ -1,13 +1,10 @@
 //===- api/Session.cpp - gradc's C++ API (include/gradc/gradc.h) ----------===//
 //
-// A Session keeps the master copy of every leaf value (parameters, state,
-// inputs, fixed noise) with a version number, and one engine per graph it
-// has run (native code, or the interpreter with Options::interpreter). Before
-// a pass, an engine receives only the leaves that changed since it last ran,
-// so that a loop of setInput() and backward() copies the inputs alone.
+// Models, sessions and their passes; how a session keeps its leaves is
+// described in api/SessionImpl.h, its training step in api/SessionTrain.cpp.
 //
 //===----------------------------------------------------------------------===//
-#include "gradc/gradc.h"
+#include "api/SessionImpl.h"
 
 #include "api/ArrayConvert.h"
 #include "api/InputFill.h"
@@ -86,50 +83,6 @@ TensorInfo infoOf(const std::string &name, const ir::TensorType &t) {
 // Model
 //===----------------------------------------------------------------------===//
 
-struct Model::Impl {
-  Options opts;
-  SourceManager sm;
-  std::ostringstream diagText;
-  DiagnosticEngine diags{sm, &diagText};
-  FrontendResult fr;
-  /// Built on first use, by api::GraphKind: evaluation, training, gradient.
-  std::unique_ptr<ir::Graph> graphs[3];
-
-  /// Runs `f`, turning reported errors into gradc::Error with their text;
-  /// warnings go to Options::warnings.
-  template <class F> auto guarded(F f) -> decltype(f()) {
-    try {
-      auto r = f();
-      if (opts.warnings)
-        *opts.warnings << diagText.str();
-      diagText.str("");
-      return r;
-    } catch (const UserError &) {
-      std::string text = diagText.str();
-      diagText.str("");
-      throw Error(text);
-    } catch (const sema::UsageError &e) {
-      throw UsageError(e.what());
-    }
-  }
-
-  const ir::Graph &graph(api::GraphKind kind) {
-    std::unique_ptr<ir::Graph> &g = graphs[static_cast<int>(kind)];
-    if (!g)
-      g = guarded([&] {
-        api::BuildOptions bo;
-        bo.remat = opts.remat;
-        bo.inputs = opts.inputGradients;
-        bo.optimize = !opts.interpreter;
-        return api::buildGraph(*fr.model, kind, diags, bo);
-      });
-    return *g;
-  }
-  const ir::Graph &graph(bool gradient) {
-    return graph(gradient ? api::GraphKind::Gradient : api::GraphKind::Eval);
-  }
-};
-
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
@@ -137,6 +90,9 @@ static std::shared_ptr<Model> load(const std::string &path, const std::string *t
                                    const Options &opts) {
   auto impl = std::make_unique<Model::Impl>();
   impl->opts = opts;
+  impl->path = path;
+  if (text)
+    impl->text = *text;
   FrontendOptions fo;
   fo.modelName = opts.model;
   for (auto &[name, v] : opts.dims)
@@ -202,95 +158,91 @@ std::vector<TensorInfo> Model::outputs() const {
 // Session
 //===----------------------------------------------------------------------===//
 
-struct Session::Impl {
-  std::shared_ptr<Model> model;
-  uint64_t seed = 0;
-  std::unique_ptr<runtime::ThreadPool> pool;
-  struct Leaf {
-    runtime::DTensor value;
-    uint64_t version = 0;
-  };
-  std::map<std::string, Leaf> leaves;
-  uint64_t clock = 0;
-  struct Run {
-    std::unique_ptr<runtime::Engine> engine;
-    std::map<std::string, uint64_t> seen; ///< leaf versions it holds
-  };
-  Run runs[3]; ///< by api::GraphKind: evaluation, training, gradient graph
-  int last = -1; ///< the api::GraphKind of the last pass
-
-  Model::Impl &m() { return model->impl(); }
-
-  Run &runFor(api::GraphKind kind) {
-    Run &r = runs[static_cast<int>(kind)];
-    if (!r.engine) {
-      const ir::Graph &g = m().graph(kind);
-      const Options &o = m().opts;
-      if (o.interpreter) {
-        r.engine = std::make_unique<runtime::Interpreter>(g);
-      } else {
-        if (!pool)
-          pool = std::make_unique<runtime::ThreadPool>(o.threads);
-        codegen::JitOptions jo;
-        jo.optLevel = o.optLevel;
-        jo.cache = o.cache;
-        jo.cacheDir = o.cacheDir;
-        jo.emit.profile = o.profile;
-        r.engine = std::make_unique<codegen::NativeEngine>(g, jo, pool.get());
-      }
-      r.engine->setNoiseSeed(seed);
+Session::Impl::Run &Session::Impl::runFor(api::GraphKind kind) {
+  Run &r = runs[static_cast<int>(kind)];
+  if (!r.engine) {
+    const ir::Graph &g = m().graph(kind);
+    const Options &o = m().opts;
+    if (o.interpreter) {
+      r.engine = std::make_unique<runtime::Interpreter>(g);
+    } else {
+      if (!pool)
+        pool = std::make_unique<runtime::ThreadPool>(o.threads);
+      codegen::JitOptions jo;
+      jo.optLevel = o.optLevel;
+      jo.cache = o.cache;
+      jo.cacheDir = o.cacheDir;
+      jo.emit.profile = o.profile;
+      r.engine = std::make_unique<codegen::NativeEngine>(g, jo, pool.get());
     }
-    return r;
+    r.engine->setNoiseSeed(seed);
   }
+  return r;
+}
 
-  void pass(api::GraphKind kind) {
-    Run &r = runFor(kind);
-    for (auto &[name, leaf] : leaves) {
-      if (!r.engine->findLeaf(name))
-        continue;
-      auto it = r.seen.find(name);
-      if (it != r.seen.end() && it->second == leaf.version)
-        continue;
-      r.engine->set(name, leaf.value);
-      r.seen[name] = leaf.version;
-    }
-    if (auto missing = r.engine->missingInputs(); !missing.empty())
-      throw Error("input '" + missing[0] + "' has no value (Session::setInput)");
-    try {
-      r.engine->run();
-    } catch (const runtime::RuntimeFault &f) {
-      std::ostringstream os;
-      DiagnosticEngine d(m().sm, &os);
-      d.error(f.loc, f.what());
-      throw Error(os.str());
-    }
-    last = static_cast<int>(kind);
+void Session::Impl::syncHeld(const std::string &name) {
+  for (auto &[leafName, leaf] : leaves) {
+    if (leaf.heldBy < 0 || (!name.empty() && leafName != name))
+      continue;
+    Run &holder = runs[leaf.heldBy];
+    leaf.value = holder.engine->leafValue(leafName);
+    leaf.version = ++clock;
+    holder.seen[leafName] = leaf.version; // it holds this value already
+    leaf.heldBy = -1;
   }
+}
 
-  const ir::Op &leafOp(const std::string &name, const char *what) {
-    for (api::GraphKind kind : {api::GraphKind::Eval, api::GraphKind::Train}) {
-      for (auto &op : m().graph(kind).top.ops)
-        if (opClassOf(op->kind) == ir::OpClass::Leaf && op->kind != ir::OpKind::Constant &&
-            op->kind != ir::OpKind::Iota && op->name == name)
-          return *op;
-    }
-    throw Error(std::string("the model has no ") + what + " named '" + name + "'");
+Session::Impl::Run &Session::Impl::pass(api::GraphKind kind) {
+  Run &r = runFor(kind);
+  for (auto &[name, leaf] : leaves) {
+    if (!r.engine->findLeaf(name) || leaf.heldBy == static_cast<int>(kind))
+      continue;
+    if (leaf.heldBy >= 0)
+      syncHeld(name);
+    auto it = r.seen.find(name);
+    if (it != r.seen.end() && it->second == leaf.version)
+      continue;
+    r.engine->set(name, leaf.value);
+    r.seen[name] = leaf.version;
   }
+  if (auto missing = r.engine->missingInputs(); !missing.empty())
+    throw Error("input '" + missing[0] + "' has no value (Session::setInput)");
+  try {
+    r.engine->run();
+  } catch (const runtime::RuntimeFault &f) {
+    std::ostringstream os;
+    DiagnosticEngine d(m().sm, &os);
+    d.error(f.loc, f.what());
+    throw Error(os.str());
+  }
+  last = static_cast<int>(kind);
+  return r;
+}
 
-  void setLeaf(const std::string &name, const Tensor &t, const ir::Op &op) {
-    const ir::TensorType &type = op.result()->type;
-    bool isInt = type.dtype == ir::DType::I32;
-    if (t.shape != type.shape || (t.dtype == DType::I32) != isInt)
-      throw Error("'" + name + "' is " + api::typeString(isInt ? DType::I32 : DType::F32, type.shape) +
-                  ", not " + api::typeString(t.dtype, t.shape));
-    if (static_cast<int64_t>(isInt ? t.i32.size() : t.f32.size()) != t.size())
-      throw Error("'" + name + "': the tensor's data does not fill its shape");
-    runtime::DTensor d = runtime::DTensor::zeros(type);
-    for (size_t i = 0; i < d.data.size(); ++i)
-      d.data[i] = isInt ? t.i32[i] : t.f32[i];
-    leaves[name] = {std::move(d), ++clock};
+const ir::Op &Session::Impl::leafOp(const std::string &name, const char *what) {
+  for (api::GraphKind kind : {api::GraphKind::Eval, api::GraphKind::Train}) {
+    for (auto &op : m().graph(kind).top.ops)
+      if (opClassOf(op->kind) == ir::OpClass::Leaf && op->kind != ir::OpKind::Constant &&
+          op->kind != ir::OpKind::Iota && op->name == name)
+        return *op;
   }
-};
+  throw Error(std::string("the model has no ") + what + " named '" + name + "'");
+}
+
+void Session::Impl::setLeaf(const std::string &name, const Tensor &t, const ir::Op &op) {
+  const ir::TensorType &type = op.result()->type;
+  bool isInt = type.dtype == ir::DType::I32;
+  if (t.shape != type.shape || (t.dtype == DType::I32) != isInt)
+    throw Error("'" + name + "' is " +
+                api::typeString(isInt ? DType::I32 : DType::F32, type.shape) + ", not " +
+                api::typeString(t.dtype, t.shape));
+  if (static_cast<int64_t>(isInt ? t.i32.size() : t.f32.size()) != t.size())
+    throw Error("'" + name + "': the tensor's data does not fill its shape");
+  runtime::DTensor d = runtime::DTensor::zeros(type);
+  for (size_t i = 0; i < d.data.size(); ++i)
+    d.data[i] = isInt ? t.i32[i] : t.f32[i];
+  leaves[name] = {std::move(d), ++clock, -1};
+}
 
 Session::Session(std::shared_ptr<Model> model, uint64_t seed) : impl_(std::make_unique<Impl>()) {
   impl_->model = std::move(model);
@@ -417,6 +369,7 @@ Tensor Session::param(const std::string &name) const {
   const ir::Op &op = impl_->leafOp(name, "parameter or state");
   if (op.kind != ir::OpKind::Param && op.kind != ir::OpKind::State)
     throw Error("'" + name + "' is not a parameter or state");
+  impl_->syncHeld(name);
   return toTensor(impl_->leaves.at(name).value);
 }
 
@@ -463,7 +416,11 @@ void Session::loadParams(const std::string &path) {
   std::optional<runtime::NamedArrays> arrays = readParamFile(path, err);
   if (!arrays)
     throw Error(err);
+  // Every tensor is checked before any is set, so a mismatch changes nothing.
+  std::vector<std::pair<const ir::Op *, Tensor>> values;
   for (auto &[name, a] : *arrays) {
+    if (name.starts_with("optimizer/"))
+      continue; // a checkpoint's optimizer state (api/SessionTrain.cpp)
     const ir::Op *op = nullptr;
     try {
       op = &impl_->leafOp(name, "parameter or state");
@@ -472,10 +429,11 @@ void Session::loadParams(const std::string &path) {
     if (!op || (op->kind != ir::OpKind::Param && op->kind != ir::OpKind::State))
       throw Error(path + ": '" + name + "' is not a parameter or state of model '" +
                   impl_->model->name() + "'");
-    impl_->setLeaf(name, api::tensorFromArray(a, infoOf(name, op->result()->type), path,
-                                                     "parameter"),
-                  *op);
+    values.emplace_back(
+        op, api::tensorFromArray(a, infoOf(name, op->result()->type), path, "parameter"));
   }
+  for (auto &[op, t] : values)
+    impl_->setLeaf(op->name, t, *op);
 }
 
 } // namespace gradc

@@ -207,6 +207,10 @@ const void *NativeEngine::storage(const ir::Value *v) const {
   return arena_.data() + s.offset;
 }
 
+const void *NativeEngine::valueData(const ir::Value *v) const {
+  return plan_.slot(v).kind == Slot::Inline ? nullptr : storage(v);
+}
+
 DTensor NativeEngine::value(const ir::Value *v) const {
   const Slot &s = plan_.slot(v);
   if (s.kind == Slot::Inline) {

@@ -46,6 +46,10 @@ public:
 
   /// The leaf's float32 (or int32) storage, for zero-copy access.
   void *leafData(const std::string &leafName);
+  /// Where the last run left `v` (a leaf's buffer or its arena slot); null
+  /// for a rank-0 constant, which native code never stores.
+  const void *valueData(const ir::Value *v) const;
+  uint64_t noiseCall() const override { return noiseCall_; }
   const NativeCode &code() const { return *code_; }
   /// Nanoseconds spent in each kernel (by KernelInfo index) since the
   /// engine was made, for code compiled with EmitOptions::profile.

@@ -47,6 +47,8 @@ public:
   double clippedStep(const Buffers &b, int64_t t, runtime::ThreadPool *pool) const;
 
   const runtime::OptimizerConfig &config() const { return config_; }
+  /// The rate of later steps (a schedule's); every other setting is fixed.
+  void setLearningRate(double lr) { config_.lr = lr; }
 
 private:
   struct Args;

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/SemaImpl.h"
+#include "ir/OptimizerArgs.h"
 
 #include "support/Assert.h"
 
@@ -411,23 +412,17 @@ void SemaImpl::declareBody(int scope, const std::vector<ast::StmtPtr> &body, boo
       auto *o = s->as<ast::OptimizerStmt>();
       model_->optimizer.name = o->call->callee;
       model_->optimizer.loc = o->loc;
-      static const std::map<std::string, std::vector<std::string>> params = {
-          {"sgd", {"lr"}},
-          {"momentum", {"lr", "beta"}},
-          {"rmsprop", {"lr", "alpha", "eps"}},
-          {"adam", {"lr", "beta1", "beta2", "eps"}},
-          {"adamw", {"lr", "beta1", "beta2", "eps", "weight_decay"}}};
-      auto it = params.find(o->call->callee);
-      if (it == params.end())
+      const std::vector<std::string> *takes = ir::optimizerArguments(o->call->callee);
+      if (!takes)
         fatalIn(scope, o->call->calleeLoc,
                 "unknown optimizer '" + o->call->callee +
                     "'; use sgd, momentum, rmsprop, adam or adamw");
-      if (o->call->args.size() > it->second.size())
+      if (o->call->args.size() > takes->size())
         fatalIn(scope, o->call->loc, "too many arguments to '" + o->call->callee + "'");
       for (size_t i = 0; i < o->call->args.size(); ++i)
-        model_->optimizer.args[it->second[i]] = evalConstExpr(scope, *o->call->args[i]);
+        model_->optimizer.args[(*takes)[i]] = evalConstExpr(scope, *o->call->args[i]);
       for (auto &na : o->call->namedArgs) {
-        if (std::find(it->second.begin(), it->second.end(), na.name) == it->second.end())
+        if (std::find(takes->begin(), takes->end(), na.name) == takes->end())
           fatalIn(scope, na.loc, "'" + o->call->callee + "' has no parameter '" + na.name + "'");
         model_->optimizer.args[na.name] = evalConstExpr(scope, *na.value);
       }

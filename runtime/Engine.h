@@ -51,6 +51,8 @@ public:
   /// Noise of the next run is drawn from (seed, noiseStream(call)); each
   /// run then advances the call counter by one.
   virtual void setNoiseSeed(uint64_t seed, uint64_t call = 0) = 0;
+  /// The call counter of the next run's noise (what a checkpoint saves).
+  virtual uint64_t noiseCall() const = 0;
   /// Names of input leaves that have no value yet, in graph order.
   virtual std::vector<std::string> missingInputs() const = 0;
   /// Evaluates the whole graph (forward and, where it has one, backward).

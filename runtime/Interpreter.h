@@ -74,7 +74,7 @@ public:
   /// run then advances the call counter by one.
   void setNoiseSeed(uint64_t seed, uint64_t call = 0) override;
   /// The call counter of the next run's noise.
-  uint64_t noiseCall() const { return noiseCall_; }
+  uint64_t noiseCall() const override { return noiseCall_; }
 
   /// Names of input leaves that have no value yet, in graph order.
   std::vector<std::string> missingInputs() const override;

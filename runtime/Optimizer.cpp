@@ -1,8 +1,10 @@
 //===- runtime/Optimizer.cpp - The update rules `gradc train` applies ------===//
 #include "runtime/Optimizer.h"
 
+#include "ir/OptimizerArgs.h"
 #include "support/Assert.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -30,14 +32,35 @@ std::optional<OptimizerConfig> OptimizerConfig::fromSpec(const std::string &name
                                            {"beta1", &c.beta1},
                                            {"beta2", &c.beta2},
                                            {"weight_decay", &c.weightDecay}};
+  const std::vector<std::string> &own = *ir::optimizerArguments(name);
   for (auto &[key, value] : args) {
     auto s = slots.find(key);
-    if (s == slots.end()) {
+    if (s == slots.end() || std::find(own.begin(), own.end(), key) == own.end()) {
       error = "optimizer '" + name + "' has no parameter '" + key + "'";
       return std::nullopt;
     }
     *s->second = value;
   }
+  // Values that would make the rule diverge or divide by zero.
+  auto bad = [&](const char *what, double v, const char *range) {
+    std::ostringstream os;
+    os << "optimizer '" << name << "': " << what << " = " << v << " must be " << range;
+    error = os.str();
+    return std::nullopt;
+  };
+  auto finite = [](double v) { return std::isfinite(v); };
+  if (!(c.lr > 0) || !finite(c.lr))
+    return bad("lr", c.lr, "a finite number > 0");
+  for (auto [what, v] : {std::pair<const char *, double>{"beta", c.beta},
+                         {"alpha", c.alpha},
+                         {"beta1", c.beta1},
+                         {"beta2", c.beta2}})
+    if (!(v >= 0 && v < 1))
+      return bad(what, v, "in [0, 1)");
+  if (!(c.eps > 0) || !finite(c.eps))
+    return bad("eps", c.eps, "a finite number > 0");
+  if (!(c.weightDecay >= 0) || !finite(c.weightDecay))
+    return bad("weight_decay", c.weightDecay, "a finite number >= 0");
   return c;
 }
 

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -107,6 +108,16 @@ struct KernelTime {
   double ms = 0;        ///< summed over every pass so far
 };
 
+/// An optimizer for Session::trainStep, as LANGUAGE.md's `optimizer` and
+/// `clip_norm` statements give one (docs/training.md states the rules).
+struct OptimizerSettings {
+  std::string name = "adam"; ///< sgd, momentum, rmsprop, adam or adamw
+  /// lr, beta (momentum), alpha (rmsprop), eps, beta1, beta2, weight_decay
+  /// (adamw); what is omitted takes its default (lr: 1e-3).
+  std::map<std::string, double> args;
+  double clipNorm = 0; ///< global gradient-norm clipping; 0: none
+};
+
 /// A checked model; compiles its graphs when a Session first needs them.
 class Model {
 public:
@@ -127,6 +138,13 @@ public:
   bool hasLoss() const;
   /// The name of the minimized scalar (empty without one).
   std::string lossName() const;
+  /// The names of the model's metrics, in order.
+  std::vector<std::string> metricNames() const;
+  /// The model's `optimizer` and `clip_norm`, or else adam(lr = 1e-3).
+  OptimizerSettings optimizer() const;
+  /// The dim that sizes the first axis of the inputs (the batch), or ""
+  /// when the inputs disagree or have none.
+  std::string batchDim() const;
   const Options &options() const;
 
   struct Impl;
@@ -192,6 +210,42 @@ public:
   /// values fit); names missing from the file keep their values. Throws
   /// Error for a bad file or a mismatch.
   void loadParams(const std::string &path);
+
+  /// The model this session runs.
+  std::shared_ptr<Model> model() const;
+
+  // Training. Sessions that train should set Options::inputGradients =
+  // false: the step needs the parameters' gradients only.
+
+  /// Chooses the optimizer of trainStep() (by default the model's); its
+  /// state and step count start afresh. Throws Error for an unknown name,
+  /// argument or an out-of-range value.
+  void setOptimizer(const OptimizerSettings &settings);
+  /// "adam(lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = 1e-08)".
+  std::string optimizerDescription();
+  /// Sets the rate of later steps (a schedule's); keeps the state.
+  void setLearningRate(double lr);
+  double learningRate();
+  /// One training step on the inputs set: the training graph's forward and
+  /// backward passes, the optimizer's update of every parameter that has a
+  /// gradient, then the model's `update` statements (batch-norm running
+  /// statistics). Returns the minimized scalar, computed before the update;
+  /// output() gives the metrics of the same pass.
+  double trainStep();
+  /// Training steps taken (restored by loadCheckpoint).
+  int64_t steps() const;
+  /// The 2-norm of all parameters' gradients in the last training step.
+  double lastGradientNorm() const;
+  /// Writes a checkpoint atomically as .safetensors: every parameter and
+  /// state tensor, the optimizer's state, the step and noise counters, and
+  /// `metadata` (what a command line needs to resume: epoch, schedule).
+  void saveCheckpoint(const std::string &path,
+                      const std::map<std::string, std::string> &metadata = {});
+  /// Restores what saveCheckpoint wrote, so that training continues
+  /// exactly as it would have; returns the metadata. Checks the whole file
+  /// before changing anything: a bad file, another model's or another
+  /// optimizer's checkpoint is an Error that leaves the session as it was.
+  std::map<std::string, std::string> loadCheckpoint(const std::string &path);
 
   struct Impl;
 

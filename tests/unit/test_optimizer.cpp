@@ -73,7 +73,8 @@ TEST_CASE("optimizer rules on values worked out by hand") {
   }
   std::string error;
   CHECK_FALSE(OptimizerConfig::fromSpec("lion", {{"lr", 1}}, error));
-  CHECK_FALSE(OptimizerConfig::fromSpec("sgd", {{"lr", 1}, {"beta", 0.9}}, error) == std::nullopt);
+  CHECK_FALSE(OptimizerConfig::fromSpec("sgd", {{"lr", 1}, {"beta", 0.9}}, error));
+  CHECK(error == "optimizer 'sgd' has no parameter 'beta'");
   CHECK(configOf("rmsprop", {{"lr", 0.1}}).stateNames() == std::vector<std::string>{"square_avg"});
   CHECK(configOf("adam", {{"lr", 0.1}}).describe() ==
         "adam(lr = 0.1, beta1 = 0.9, beta2 = 0.999, eps = 1e-08)");
