@@ -185,7 +185,7 @@ void Session::Impl::syncHeld(const std::string &name) {
     if (leaf.heldBy < 0 || (!name.empty() && leafName != name))
       continue;
     Run &holder = runs[leaf.heldBy];
-    leaf.value = holder.engine->leafValue(leafName);
+    leaf.value = toTensor(holder.engine->leafValue(leafName));
     leaf.version = ++clock;
     holder.seen[leafName] = leaf.version; // it holds this value already
     leaf.heldBy = -1;
@@ -202,7 +202,9 @@ Session::Impl::Run &Session::Impl::pass(api::GraphKind kind) {
     auto it = r.seen.find(name);
     if (it != r.seen.end() && it->second == leaf.version)
       continue;
-    r.engine->set(name, leaf.value);
+    const Tensor &t = leaf.value;
+    r.engine->setData(name, t.dtype == DType::I32 ? static_cast<const void *>(t.i32.data())
+                                                  : static_cast<const void *>(t.f32.data()));
     r.seen[name] = leaf.version;
   }
   if (auto missing = r.engine->missingInputs(); !missing.empty())
@@ -229,19 +231,19 @@ const ir::Op &Session::Impl::leafOp(const std::string &name, const char *what) {
   throw Error(std::string("the model has no ") + what + " named '" + name + "'");
 }
 
-void Session::Impl::setLeaf(const std::string &name, const Tensor &t, const ir::Op &op) {
+void Session::Impl::setLeaf(const std::string &name, Tensor t, const ir::Op &op) {
   const ir::TensorType &type = op.result()->type;
   bool isInt = type.dtype == ir::DType::I32;
   if (t.shape != type.shape || (t.dtype == DType::I32) != isInt)
-    throw Error("'" + name + "' is " +
-                api::typeString(isInt ? DType::I32 : DType::F32, type.shape) + ", not " +
-                api::typeString(t.dtype, t.shape));
+    throw Error("'" + name + "' is " + api::typeString(isInt ? DType::I32 : DType::F32, type.shape) +
+                ", not " + api::typeString(t.dtype, t.shape));
   if (static_cast<int64_t>(isInt ? t.i32.size() : t.f32.size()) != t.size())
     throw Error("'" + name + "': the tensor's data does not fill its shape");
-  runtime::DTensor d = runtime::DTensor::zeros(type);
-  for (size_t i = 0; i < d.data.size(); ++i)
-    d.data[i] = isInt ? t.i32[i] : t.f32[i];
-  leaves[name] = {std::move(d), ++clock, -1};
+  if (isInt) // what the other type's vector held is not part of the tensor
+    t.f32.clear();
+  else
+    t.i32.clear();
+  leaves[name] = {std::move(t), ++clock, -1};
 }
 
 Session::Session(std::shared_ptr<Model> model, uint64_t seed) : impl_(std::make_unique<Impl>()) {
@@ -250,19 +252,17 @@ Session::Session(std::shared_ptr<Model> model, uint64_t seed) : impl_(std::make_
   const ir::Graph &g = impl_->m().graph(false);
   runtime::initializeLeaves(g, seed, [&](const ir::Op &leaf, std::vector<double> values) {
     runtime::DTensor d{leaf.result()->type, std::move(values)};
-    for (double &v : d.data) // stored as float32, as native code holds them
-      v = static_cast<double>(static_cast<float>(v));
-    impl_->leaves[leaf.name] = {std::move(d), ++impl_->clock};
+    impl_->leaves[leaf.name] = {toTensor(d), ++impl_->clock}; // float32, as native code holds them
   });
 }
 
 Session::~Session() = default;
 
-void Session::setInput(const std::string &name, const Tensor &value) {
+void Session::setInput(const std::string &name, Tensor value) {
   const ir::Op &op = impl_->leafOp(name, "input or noise");
   if (op.kind != ir::OpKind::Input && op.kind != ir::OpKind::Noise)
     throw Error("'" + name + "' is not an input (use setParam for parameters)");
-  impl_->setLeaf(name, value, op);
+  impl_->setLeaf(name, std::move(value), op);
 }
 
 void Session::fillMissingInputs(uint64_t seed) {
@@ -270,7 +270,7 @@ void Session::fillMissingInputs(uint64_t seed) {
       impl_->m().graph(false), seed,
       [&](const std::string &name) { return impl_->leaves.count(name) != 0; },
       [&](const ir::Op &op, runtime::DTensor t) {
-        impl_->leaves[op.name] = {std::move(t), ++impl_->clock};
+        impl_->leaves[op.name] = {toTensor(t), ++impl_->clock};
       });
 }
 
@@ -370,7 +370,7 @@ Tensor Session::param(const std::string &name) const {
   if (op.kind != ir::OpKind::Param && op.kind != ir::OpKind::State)
     throw Error("'" + name + "' is not a parameter or state");
   impl_->syncHeld(name);
-  return toTensor(impl_->leaves.at(name).value);
+  return impl_->leaves.at(name).value;
 }
 
 void Session::setParam(const std::string &name, const Tensor &value) {
@@ -433,7 +433,7 @@ void Session::loadParams(const std::string &path) {
         op, api::tensorFromArray(a, infoOf(name, op->result()->type), path, "parameter"));
   }
   for (auto &[op, t] : values)
-    impl_->setLeaf(op->name, t, *op);
+    impl_->setLeaf(op->name, std::move(t), *op);
 }
 
 } // namespace gradc

@@ -83,7 +83,8 @@ struct Session::Impl {
   uint64_t seed = 0;
   std::unique_ptr<runtime::ThreadPool> pool;
   struct Leaf {
-    runtime::DTensor value;
+    /// The master copy, in float32 (or int32) as native code holds it.
+    Tensor value;
     uint64_t version = 0;
     /// The api::GraphKind of the engine that holds a newer value than
     /// `value` (written there by a training step), or -1.
@@ -113,7 +114,7 @@ struct Session::Impl {
   /// Error naming `what` was looked for.
   const ir::Op &leafOp(const std::string &name, const char *what);
   /// Checks `t` against the leaf's type and makes it the master copy.
-  void setLeaf(const std::string &name, const Tensor &t, const ir::Op &op);
+  void setLeaf(const std::string &name, Tensor t, const ir::Op &op);
   /// The trainer, made from the model's optimizer at first use.
   api::Trainer &trainerFor();
 };

@@ -226,7 +226,7 @@ std::map<std::string, std::string> Session::loadCheckpoint(const std::string &pa
   if (!trainer.restore(static_cast<int64_t>(step), st->tensors, err))
     throw Error(path + ": " + err + "; it was saved with " + meta["optimizer"]);
   for (auto &[name, t] : values)
-    s.setLeaf(name, t, s.leafOp(name, "parameter or state"));
+    s.setLeaf(name, std::move(t), s.leafOp(name, "parameter or state"));
   s.runs[static_cast<int>(api::GraphKind::Gradient)].engine->setNoiseSeed(seed, noiseCall);
   return meta;
 }

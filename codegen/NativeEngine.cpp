@@ -88,6 +88,16 @@ void NativeEngine::set(const std::string &leafName, DTensor value) {
     fixedNoise_[i] = true;
 }
 
+void NativeEngine::setData(const std::string &leafName, const void *data) {
+  int i = plan_.leafIndex(leafName);
+  GRADC_ASSERT(i >= 0, "no input, param, state or noise named '" + leafName + "'");
+  const ir::TensorType &t = plan_.leaves()[i].type;
+  std::memcpy(leaves_[i].data(), data, static_cast<size_t>(t.numElements() * MemoryPlan::elementBytes(t)));
+  held_[i] = true;
+  if (plan_.leaves()[i].kind == ir::OpKind::Noise)
+    fixedNoise_[i] = true;
+}
+
 DTensor NativeEngine::leafValue(const std::string &leafName) const {
   int i = plan_.leafIndex(leafName);
   GRADC_ASSERT(i >= 0 && held_[i], "leaf '" + leafName + "' has no value");

@@ -29,6 +29,7 @@ public:
 
   const ir::Graph &graph() const override { return g_; }
   void set(const std::string &leafName, runtime::DTensor value) override;
+  void setData(const std::string &leafName, const void *data) override;
   const ir::Op *findLeaf(const std::string &name) const override;
   bool has(const std::string &leafName) const override;
   runtime::DTensor leafValue(const std::string &leafName) const override;

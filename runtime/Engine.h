@@ -40,6 +40,18 @@ public:
   /// to hold fixed) a value of its declared shape. An unknown name, a wrong
   /// shape or a non-integer value for an int leaf is a caller bug.
   virtual void set(const std::string &leafName, DTensor value) = 0;
+  /// The same from the leaf's elements as native code stores them: float
+  /// for an f32 leaf, int32_t for an int one, in C order. Native code copies
+  /// them as they are; the default widens them to a DTensor.
+  virtual void setData(const std::string &leafName, const void *data) {
+    const ir::Op *leaf = findLeaf(leafName);
+    DTensor d = DTensor::zeros(leaf->result()->type);
+    for (size_t i = 0; i < d.data.size(); ++i)
+      d.data[i] = leaf->result()->type.dtype == ir::DType::I32
+                      ? static_cast<const int32_t *>(data)[i]
+                      : static_cast<const float *>(data)[i];
+    set(leafName, std::move(d));
+  }
   /// The leaf op with external name `name`, or null.
   virtual const ir::Op *findLeaf(const std::string &name) const = 0;
   /// True when `leafName` holds a value (set or initialized).

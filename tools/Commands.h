@@ -65,5 +65,6 @@ Command addCompile(CLI::App &app);
 Command addRun(CLI::App &app);
 Command addGradcheck(CLI::App &app);
 Command addBench(CLI::App &app);
+Command addTrain(CLI::App &app);
 
 } // namespace gradc::tool

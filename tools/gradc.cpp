@@ -20,7 +20,7 @@ int main(int argc, char **argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "gradc 0.1");
   std::vector<Command> commands = {addCheck(app), addCompile(app), addRun(app),
-                                   addGradcheck(app), addBench(app)};
+                                   addGradcheck(app), addTrain(app), addBench(app)};
   // A first word that is neither a flag nor a command: say so plainly.
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;

@@ -170,7 +170,7 @@ public:
 
   /// Sets an input (or holds a noise tensor fixed). Throws Error for an
   /// unknown name or a wrong shape or type.
-  void setInput(const std::string &name, const Tensor &value);
+  void setInput(const std::string &name, Tensor value);
   /// Gives every input that has no value one drawn from `seed`: f32 inputs
   /// normal(0, 1), int inputs uniform over the positions they index (for
   /// benchmarks and smoke tests).
