@@ -1,0 +1,154 @@
+#!/usr/bin/python3
+"""Training on real data: gradc train against PyTorch, side by side in one run.
+
+The Fashion-MNIST MLP of the README (examples/fashion_mlp.grad: 784-256-10, relu, batch 128,
+Adam lr 1e-3, shuffled, last partial batch dropped) trains for EPOCHS epochs in gradc
+(`gradc train`, time per epoch from its --log) and in PyTorch (eager, float32, the same
+model, batch size and optimizer, in a child process so that its peak memory is its own),
+alternating for ROUNDS rounds. Reported: the median epoch time of each and their ratio
+(PyTorch / gradc, above 1: gradc is faster), the test accuracy after the last epoch (gradc's
+from `gradc run` on the whole test set), and peak memory (max RSS).
+
+With --examples it also times the README's other examples (gradc only): the residual CNN
+on Fashion-MNIST and the character LSTM on /usr/share/common-licenses/GPL-3.
+
+  /usr/bin/python3 bench/train_bench.py [--gradc build/gradc] [--threads 2] [--epochs 5]
+      [--rounds 2] [--examples]
+"""
+
+import argparse
+import csv
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+FASHION = "/usr/share/datasets/fashion-mnist"
+TRAIN = "x=%s/train-images-idx3-ubyte.gz,y=%s/train-labels-idx1-ubyte.gz" % (FASHION, FASHION)
+TEST_IN = ["--in", "x=%s/t10k-images-idx3-ubyte.gz" % FASHION,
+           "--in", "y=%s/t10k-labels-idx1-ubyte.gz" % FASHION]
+
+TORCH_CHILD = r"""
+import gzip, resource, sys, time
+import numpy as np, torch
+threads, epochs, seed = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+torch.set_num_threads(threads)
+torch.manual_seed(seed)
+def idx(path, offset):
+    with gzip.open(path) as f:
+        return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
+D = "%s"
+X = torch.tensor(idx(D + "/train-images-idx3-ubyte.gz", 16).reshape(-1, 784), dtype=torch.float32) / 255
+Y = torch.tensor(idx(D + "/train-labels-idx1-ubyte.gz", 8).astype(np.int64))
+Xt = torch.tensor(idx(D + "/t10k-images-idx3-ubyte.gz", 16).reshape(-1, 784), dtype=torch.float32) / 255
+Yt = torch.tensor(idx(D + "/t10k-labels-idx1-ubyte.gz", 8).astype(np.int64))
+model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
+opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+lossf = torch.nn.CrossEntropyLoss()
+B = 128
+for e in range(epochs):
+    t0 = time.perf_counter()
+    order = torch.randperm(X.shape[0])
+    for k in range(X.shape[0] // B):
+        i = order[k * B:(k + 1) * B]
+        opt.zero_grad()
+        loss = lossf(model(X[i]), Y[i])
+        loss.backward()
+        opt.step()
+    print("epoch", time.perf_counter() - t0, flush=True)
+with torch.no_grad():
+    acc = (model(Xt).argmax(1) == Yt).float().mean().item()
+print("acc", acc)
+print("rss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+""" % FASHION
+
+
+def gradc_train(gradc, model, data, threads, epochs, tmp, extra=()):
+    log = os.path.join(tmp, "log.csv")
+    ckpt = os.path.join(tmp, "ckpt.safetensors")
+    cmd = [gradc, "train", model, "--data", data, "--epochs", str(epochs), "--threads",
+           str(threads), "--log", log, "--save", ckpt, "--quiet"] + list(extra)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    with open(log) as f:
+        rows = list(csv.DictReader(f))
+    secs = [float(r["seconds"]) for r in rows if r["split"] == "train"]
+    peak = float(re.search(r"peak memory (\d+) MB", out).group(1))
+    return secs, rows, peak, ckpt, out
+
+
+def gradc_accuracy(gradc, model, ckpt, threads):
+    out = subprocess.run([gradc, "run", model, "-D", "B=10000", "--params", ckpt, "--threads",
+                          str(threads)] + TEST_IN, check=True, capture_output=True,
+                         text=True).stdout
+    return float(re.search(r"acc : f32\[\]\n\s+(\S+)", out).group(1))
+
+
+def torch_train(threads, epochs, seed):
+    out = subprocess.run([sys.executable, "-c", TORCH_CHILD, str(threads), str(epochs),
+                          str(seed)], check=True, capture_output=True, text=True).stdout
+    secs = [float(l.split()[1]) for l in out.splitlines() if l.startswith("epoch")]
+    acc = float(re.search(r"acc (\S+)", out).group(1))
+    rss = float(re.search(r"rss_mb (\S+)", out).group(1))
+    return secs, acc, rss
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--gradc", default=os.path.join(ROOT, "build", "gradc"))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--examples", action="store_true",
+                    help="also time the README's residual CNN and character LSTM")
+    args = ap.parse_args()
+    model = os.path.join(ROOT, "examples", "fashion_mlp.grad")
+    g_secs, t_secs, g_acc, t_acc, g_mem, t_mem = [], [], [], [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.rounds):
+            secs, _, peak, ckpt, _ = gradc_train(args.gradc, model, TRAIN, args.threads,
+                                                 args.epochs, tmp, ["--seed", str(r)])
+            g_secs += secs
+            g_mem.append(peak)
+            g_acc.append(gradc_accuracy(args.gradc, model, ckpt, args.threads))
+            secs, acc, rss = torch_train(args.threads, args.epochs, r)
+            t_secs += secs
+            t_acc.append(acc)
+            t_mem.append(rss)
+        m = statistics.median
+        print("Fashion-MNIST MLP 784-256-10, batch 128, Adam 1e-3, %d epochs, %d threads, "
+              "%d rounds" % (args.epochs, args.threads, args.rounds))
+        print("| | s / epoch (median) | test accuracy after %d epochs | peak memory MB |"
+              % args.epochs)
+        print("|---|---|---|---|")
+        print("| gradc | %.3f | %s | %.0f |" % (m(g_secs), " ".join("%.4f" % a for a in g_acc),
+                                              max(g_mem)))
+        print("| PyTorch | %.3f | %s | %.0f |" % (m(t_secs), " ".join("%.4f" % a for a in t_acc),
+                                                max(t_mem)))
+        print("| ratio (PyTorch / gradc) | %.2f× | | |" % (m(t_secs) / m(g_secs)))
+        if args.examples:
+            print("\n| README example | epochs | s / epoch (median) | last loss | "
+                  "metrics | peak memory MB |")
+            print("|---|---|---|---|---|---|")
+            for name, path, data, epochs in EXAMPLES:
+                secs, rows, peak, _, _ = gradc_train(args.gradc, os.path.join(ROOT, path), data,
+                                                     args.threads, epochs, tmp)
+                last = [r for r in rows if r["split"] == "train"][-1]
+                mets = {k: v for k, v in last.items() if k not in ("epoch", "split", "loss",
+                                                                   "seconds")}
+                print("| %s | %d | %.2f | %.4f | %s | %.0f |"
+                      % (name, epochs, m(secs), float(last["loss"]),
+                         ", ".join("%s %.4f" % (k, float(v)) for k, v in mets.items()), peak))
+
+
+EXAMPLES = [
+    ("residual CNN, Fashion-MNIST", "examples/fashion_resnet.grad", TRAIN, 2),
+    ("character LSTM, GPL-3", "examples/char_lstm.grad",
+     "tok=text:/usr/share/common-licenses/GPL-3,next=text+1:/usr/share/common-licenses/GPL-3", 5),
+]
+
+if __name__ == "__main__":
+    main()
