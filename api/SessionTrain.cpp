@@ -14,6 +14,7 @@
 #include "api/SessionImpl.h"
 
 #include "api/ArrayConvert.h"
+#include "runtime/AtomicFile.h"
 #include "runtime/SafetensorsIO.h"
 
 #include <charconv>
@@ -196,6 +197,12 @@ void Session::saveCheckpoint(const std::string &path,
 std::map<std::string, std::string> Session::loadCheckpoint(const std::string &path) {
   Impl &s = *impl_;
   std::string err;
+  runtime::InputFile f;
+  std::byte head[2] = {};
+  if (f.open(path, err) && f.size() >= 2 && f.readAt(0, head, 2, err) &&
+      head[0] == std::byte{'P'} && head[1] == std::byte{'K'})
+    throw Error(path + ": an .npz of parameters, not a gradc checkpoint (a checkpoint, with "
+                       "the optimizer's state, is a .safetensors file)");
   std::optional<runtime::Safetensors> st = runtime::readSafetensors(path, err);
   if (!st)
     throw Error(err);
@@ -222,6 +229,12 @@ std::map<std::string, std::string> Session::loadCheckpoint(const std::string &pa
     values.emplace_back(info.name, api::tensorFromArray(*a, info, path, "parameter"));
   }
   api::Trainer &trainer = s.trainerFor();
+  // Its state means nothing to another rule (and sgd has none to miss).
+  auto ruleOf = [](const std::string &d) { return d.substr(0, d.find('(')); };
+  std::string mine = trainer.config().describe();
+  if (ruleOf(meta["optimizer"]) != ruleOf(mine))
+    throw Error(path + ": the checkpoint was trained with " + meta["optimizer"] +
+                "; this session's optimizer is " + mine);
   trainer.prepare(*s.runFor(api::GraphKind::Gradient).engine);
   if (!trainer.restore(static_cast<int64_t>(step), st->tensors, err))
     throw Error(path + ": " + err + "; it was saved with " + meta["optimizer"]);

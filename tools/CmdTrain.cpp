@@ -272,6 +272,13 @@ int runTrain(const TrainOptions &o) {
     tail = std::make_unique<Session>(tailModel, o.seed);
   }
 
+  // Compiled before the clock starts, so that epoch times are training alone.
+  s.compile(true);
+  if (val)
+    s.compile(false);
+  if (tail)
+    tail->compile(false);
+
   std::vector<std::string> metrics = model->metricNames();
   TrainProgress progress(!o.quiet);
   Clock::time_point begun = Clock::now();
@@ -289,7 +296,8 @@ int runTrain(const TrainOptions &o) {
       double loss = s.trainStep();
       if (!std::isfinite(loss)) {
         progress.finish();
-        throw Error("training diverged: the loss is " + std::to_string(loss) + " at epoch " +
+        std::string what = std::isnan(loss) ? "NaN" : loss > 0 ? "+inf" : "-inf";
+        throw Error("training diverged: the loss is " + what + " at epoch " +
                     std::to_string(epoch + 1) + ", step " + std::to_string(k + 1) +
                     " (try a smaller --lr, or --clip)");
       }
