@@ -58,12 +58,20 @@ def nhwc(t):
     return t.permute(0, 2, 3, 1)
 
 
+# check_bn_stats.py sets this to let F.batch_norm update P's running statistics.
+UPDATE_RUNNING_STATS = False
+
+
 def batch_norm(x, P, name, training):
     """std batchnorm `name` on a channels-first tensor: PyTorch's BatchNorm2d semantics.
 
     F.batch_norm updates the running statistics in place in training mode, so it gets
-    copies; the forward value is what is compared."""
-    return F.batch_norm(x, P[name + ".running_mean"].clone(), P[name + ".running_var"].clone(),
+    copies (the forward value is what check_models.py compares), unless
+    UPDATE_RUNNING_STATS asks for the update itself."""
+    mean, var = P[name + ".running_mean"], P[name + ".running_var"]
+    if not UPDATE_RUNNING_STATS:
+        mean, var = mean.clone(), var.clone()
+    return F.batch_norm(x, mean, var,
                         weight=P[name + ".gamma"], bias=P[name + ".beta"],
                         training=training, momentum=0.1, eps=1e-5)
 
