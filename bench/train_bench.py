@@ -130,24 +130,37 @@ def main():
                                                 max(t_mem)))
         print("| ratio (PyTorch / gradc) | %.2f× | | |" % (m(t_secs) / m(g_secs)))
         if args.examples:
-            print("\n| README example | epochs | s / epoch (median) | last loss | "
-                  "metrics | peak memory MB |")
-            print("|---|---|---|---|---|---|")
-            for name, path, data, epochs in EXAMPLES:
-                secs, rows, peak, _, _ = gradc_train(args.gradc, os.path.join(ROOT, path), data,
-                                                     args.threads, epochs, tmp)
-                last = [r for r in rows if r["split"] == "train"][-1]
-                mets = {k: v for k, v in last.items() if k not in ("epoch", "split", "loss",
-                                                                   "seconds")}
-                print("| %s | %d | %.2f | %.4f | %s | %.0f |"
-                      % (name, epochs, m(secs), float(last["loss"]),
-                         ", ".join("%s %.4f" % (k, float(v)) for k, v in mets.items()), peak))
+            print("\n| README example | epochs | s / epoch (median) | training loss, metrics "
+                  "| validation loss, metrics | total s | peak memory MB |")
+            print("|---|---|---|---|---|---|---|")
+            for name, path, data, val, epochs in EXAMPLES:
+                extra = ["--val", val] if val else []
+                secs, rows, peak, _, out = gradc_train(args.gradc, os.path.join(ROOT, path),
+                                                       data, args.threads, epochs, tmp, extra)
+                total = float(re.search(r"in ([0-9.]+) s;", out).group(1))
+
+                def last(split):
+                    r = [r for r in rows if r["split"] == split]
+                    if not r:
+                        return "—"
+                    mets = [(k, v) for k, v in r[-1].items()
+                            if k not in ("epoch", "split", "loss", "seconds")]
+                    return "%.4f" % float(r[-1]["loss"]) + "".join(
+                        ", %s %.4f" % (k, float(v)) for k, v in mets)
+                print("| %s | %d | %.2f | %s | %s | %.1f | %.0f |"
+                      % (name, epochs, m(secs), last("train"), last("val"), total, peak))
 
 
+TEST = "x=%s/t10k-images-idx3-ubyte.gz,y=%s/t10k-labels-idx1-ubyte.gz" % (FASHION, FASHION)
+GPL = "/usr/share/common-licenses/GPL-3"
+# name, file, training data, validation data (or None), epochs
 EXAMPLES = [
-    ("residual CNN, Fashion-MNIST", "examples/fashion_resnet.grad", TRAIN, 2),
-    ("character LSTM, GPL-3", "examples/char_lstm.grad",
-     "tok=text:/usr/share/common-licenses/GPL-3,next=text+1:/usr/share/common-licenses/GPL-3", 5),
+    ("Fashion-MNIST MLP", "examples/fashion_mlp.grad", TRAIN, TEST, 5),
+    ("Fashion-MNIST residual CNN", "examples/fashion_resnet.grad",
+     TRAIN.replace("x=", "img=").replace("y=", "label="),
+     TEST.replace("x=", "img=").replace("y=", "label="), 3),
+    ("character LSTM on GPL-3", "examples/char_lstm.grad",
+     "tok=text:%s,next=text+1:%s" % (GPL, GPL), None, 20),
 ]
 
 if __name__ == "__main__":

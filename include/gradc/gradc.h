@@ -10,10 +10,16 @@
 //   float loss = s.output("loss").f32[0];
 //   gradc::Tensor gW = s.gradient("a1.W");
 //
+// and to train it (with Options::inputGradients = false):
+//
+//   s.setOptimizer({"adam", {{"lr", 1e-3}}, /*clipNorm=*/5.0});
+//   for (...) { s.setInput("x", x); s.setInput("y", y); s.trainStep(); }
+//   s.saveCheckpoint("ckpt.safetensors");
+//
 // A Model holds the checked program and compiles what a Session asks for:
 // the evaluation graph (`training` = 0) for forward(), the training graph
-// with its backward pass for backward(). A Session holds the parameters,
-// state and inputs, shared by both graphs. Errors in what the caller gave
+// with its backward pass for backward() and trainStep(). A Session holds the
+// parameters, state and inputs, shared by all graphs. Errors in what the caller gave
 // (the model source, a tensor of the wrong shape, a parameter file, an
 // out-of-range index in the data) throw gradc::Error with a message that
 // names the file, line and column where there is one.
