@@ -314,6 +314,8 @@ int runTrain(const TrainOptions &o) {
     log.rows.push_back(row);
     std::printf("epoch %lld/%lld  train %s  (%.2f s)", static_cast<long long>(epoch + 1),
                 static_cast<long long>(o.epochs), describeRow(row, metrics).c_str(), row.seconds);
+    if (schedule->kind() != runtime::LrSchedule::Kind::Constant)
+      std::printf("  lr %g", s.learningRate());
     double judged = row.loss; // what the plateau schedule watches
     if (val) {
       EpochRow v = evaluate(s, tail.get(), *val);
