@@ -53,6 +53,12 @@ double secondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+/// A scalar output: the loss, or a metric (an int one counts, say).
+double scalar(const Tensor &t) {
+  return t.dtype == DType::I32 ? static_cast<double>(t.i32.at(0))
+                               : static_cast<double>(t.f32.at(0));
+}
+
 /// The examples of one SOURCE, fitted to the model's inputs.
 struct Dataset {
   std::string spec;
@@ -101,9 +107,9 @@ EpochRow evaluate(Session &s, Session *tail, const Dataset &d) {
     setBatch(on, *on.model(), d, order, first, count);
     on.forward();
     double w = static_cast<double>(count) / static_cast<double>(n);
-    row.loss += w * on.output(model.lossName()).f32[0];
+    row.loss += w * scalar(on.output(model.lossName()));
     for (size_t m = 0; m < metrics.size(); ++m)
-      row.metrics[m] += w * on.output(metrics[m]).f32[0];
+      row.metrics[m] += w * scalar(on.output(metrics[m]));
   };
   Clock::time_point t0 = Clock::now();
   int64_t full = n / b;
@@ -303,7 +309,7 @@ int runTrain(const TrainOptions &o) {
       }
       row.loss += loss;
       for (size_t m = 0; m < metrics.size(); ++m)
-        row.metrics[m] += s.output(metrics[m]).f32[0];
+        row.metrics[m] += scalar(s.output(metrics[m]));
       progress.step(k + 1, row.loss / static_cast<double>(k + 1));
     }
     progress.finish();
