@@ -25,8 +25,7 @@ Tensor tensorFromArray(const runtime::HostArray &a, const TensorInfo &want,
   bool wantInt = want.dtype == DType::I32;
   if (wantInt == runtime::isFloat(a.type))
     throw Error(where + (wantInt ? " is an int " + role : " is an f32 " + role) +
-                ", but the array holds " +
-                runtime::elemTypeName(a.type) + " values");
+                ", but the array holds " + runtime::elemTypeName(a.type) + " values");
   std::string why;
   runtime::HostArray c =
       runtime::convertTo(a, wantInt ? runtime::ElemType::I32 : runtime::ElemType::F32, why);

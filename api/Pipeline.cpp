@@ -14,7 +14,6 @@
 #include "support/Assert.h"
 #include "support/Diagnostics.h"
 
-
 namespace gradc::api {
 
 static void verifyOrDie(const ir::Graph &g, const char *stage) {
@@ -41,8 +40,7 @@ static void simplifyGraph(ir::Graph &g, const char *stage, bool gathers = false)
 }
 
 /// Checkpointing (with --remat), autodiff and clean-up of a lowered graph.
-static void differentiateGraph(ir::Graph &graph, DiagnosticEngine &diags,
-                               const BuildOptions &opts);
+static void differentiateGraph(ir::Graph &graph, DiagnosticEngine &diags, const BuildOptions &opts);
 
 std::unique_ptr<ir::Graph> buildGraph(const sema::Model &model, GraphKind kind,
                                       DiagnosticEngine &diags, BuildOptions opts) {
@@ -93,7 +91,6 @@ static void differentiateGraph(ir::Graph &graph, DiagnosticEngine &diags,
   passes::differentiate(*g, o);
   verifyOrDie(*g, "autodiff");
   simplifyGraph(*g, "simplification of the backward pass"); // removes dead code first
-
 }
 
 } // namespace gradc::api

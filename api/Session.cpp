@@ -11,9 +11,9 @@
 #include "api/Pipeline.h"
 #include "codegen/NativeEngine.h"
 #include "frontend/CompileModel.h"
+#include "runtime/AtomicFile.h"
 #include "runtime/Initializers.h"
 #include "runtime/Interpreter.h"
-#include "runtime/AtomicFile.h"
 #include "runtime/NpyIO.h"
 #include "runtime/SafetensorsIO.h"
 #include "runtime/ThreadPool.h"
@@ -235,8 +235,9 @@ void Session::Impl::setLeaf(const std::string &name, Tensor t, const ir::Op &op)
   const ir::TensorType &type = op.result()->type;
   bool isInt = type.dtype == ir::DType::I32;
   if (t.shape != type.shape || (t.dtype == DType::I32) != isInt)
-    throw Error("'" + name + "' is " + api::typeString(isInt ? DType::I32 : DType::F32, type.shape) +
-                ", not " + api::typeString(t.dtype, t.shape));
+    throw Error("'" + name + "' is " +
+                api::typeString(isInt ? DType::I32 : DType::F32, type.shape) + ", not " +
+                api::typeString(t.dtype, t.shape));
   if (static_cast<int64_t>(isInt ? t.i32.size() : t.f32.size()) != t.size())
     throw Error("'" + name + "': the tensor's data does not fill its shape");
   if (isInt) // what the other type's vector held is not part of the tensor
@@ -289,8 +290,8 @@ CompileInfo Session::compile(bool gradient) {
 }
 
 std::vector<KernelTime> Session::profile(bool gradient) const {
-  const Impl::Run &r = impl_->runs[static_cast<int>(gradient ? api::GraphKind::Gradient
-                                                             : api::GraphKind::Eval)];
+  const Impl::Run &r =
+      impl_->runs[static_cast<int>(gradient ? api::GraphKind::Gradient : api::GraphKind::Eval)];
   auto *native = dynamic_cast<const codegen::NativeEngine *>(r.engine.get());
   if (!native)
     return {};
@@ -300,8 +301,8 @@ std::vector<KernelTime> Session::profile(bool gradient) const {
   std::vector<KernelTime> out;
   for (size_t i = 0; i < kernels.size() && i < ticks.size(); ++i) {
     const codegen::KernelInfo &k = kernels[i];
-    std::string where = k.loc.valid() ? sm.path(k.loc.file) + ":" + std::to_string(k.loc.line)
-                                      : std::string("?");
+    std::string where =
+        k.loc.valid() ? sm.path(k.loc.file) + ":" + std::to_string(k.loc.line) : std::string("?");
     out.push_back({k.name, k.kind, where, static_cast<double>(ticks[i]) * 1e-6});
   }
   std::stable_sort(out.begin(), out.end(),
@@ -394,33 +395,14 @@ void Session::saveParams(const std::string &path) const {
     throw Error(err);
 }
 
-/// A .npz (a ZIP archive: "PK") or .safetensors file of named arrays.
-static std::optional<runtime::NamedArrays> readParamFile(const std::string &path,
-                                                         std::string &err) {
-  runtime::InputFile f;
-  if (!f.open(path, err))
-    return std::nullopt;
-  std::byte head[2] = {};
-  if (f.size() >= 2 && !f.readAt(0, head, 2, err))
-    return std::nullopt;
-  if (head[0] == std::byte{'P'} && head[1] == std::byte{'K'})
-    return runtime::readNpz(path, err);
-  std::optional<runtime::Safetensors> st = runtime::readSafetensors(path, err);
-  if (!st)
-    return std::nullopt;
-  return std::move(st->tensors);
-}
-
 void Session::loadParams(const std::string &path) {
   std::string err;
-  std::optional<runtime::NamedArrays> arrays = readParamFile(path, err);
+  std::optional<runtime::NamedArrays> arrays = runtime::readParameterFile(path, err);
   if (!arrays)
     throw Error(err);
   // Every tensor is checked before any is set, so a mismatch changes nothing.
   std::vector<std::pair<const ir::Op *, Tensor>> values;
   for (auto &[name, a] : *arrays) {
-    if (name.starts_with("optimizer/"))
-      continue; // a checkpoint's optimizer state (api/SessionTrain.cpp)
     const ir::Op *op = nullptr;
     try {
       op = &impl_->leafOp(name, "parameter or state");

@@ -14,7 +14,6 @@
 #include "api/SessionImpl.h"
 
 #include "api/ArrayConvert.h"
-#include "runtime/AtomicFile.h"
 #include "runtime/SafetensorsIO.h"
 
 #include <charconv>
@@ -197,10 +196,7 @@ void Session::saveCheckpoint(const std::string &path,
 std::map<std::string, std::string> Session::loadCheckpoint(const std::string &path) {
   Impl &s = *impl_;
   std::string err;
-  runtime::InputFile f;
-  std::byte head[2] = {};
-  if (f.open(path, err) && f.size() >= 2 && f.readAt(0, head, 2, err) &&
-      head[0] == std::byte{'P'} && head[1] == std::byte{'K'})
+  if (runtime::looksLikeNpz(path))
     throw Error(path + ": an .npz of parameters, not a gradc checkpoint (a checkpoint, with "
                        "the optimizer's state, is a .safetensors file)");
   std::optional<runtime::Safetensors> st = runtime::readSafetensors(path, err);

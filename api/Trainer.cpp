@@ -4,6 +4,7 @@
 #include "api/ArrayConvert.h"
 #include "codegen/NativeEngine.h"
 #include "codegen/UpdateKernel.h"
+#include "runtime/SafetensorsIO.h"
 #include "support/Assert.h"
 
 #include <cmath>
@@ -35,8 +36,7 @@ void Trainer::setLearningRate(double lr) {
 }
 
 std::string Trainer::stateArrayName(const std::string &state, const std::string &param) {
-  // '/' appears in no name of the language, so these never meet a parameter.
-  return "optimizer/" + state + "/" + param;
+  return std::string(runtime::kOptimizerStatePrefix) + state + "/" + param;
 }
 
 void Trainer::prepare(const runtime::Engine &engine) { fixParams(engine); }

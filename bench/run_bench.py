@@ -19,6 +19,10 @@ machines, so only ratios within one run mean anything.
               torch.nn.utils.clip_grad_norm_, on 200 tensors of 4096 floats and on 4 of
               4M; gradc's GB/s counts 32 bytes per element (the norm's read of g, then
               p, g, m, v read and p, m, v written), against the C triad's in the same run
+  train       (2 threads) a Fashion-MNIST MLP epoch, 784-256-10, batch 128, Adam 1e-3:
+              `gradc train` against the same model in PyTorch, with the test accuracy each
+              reaches after 5 epochs (bench/train_bench.py, which also times the README's
+              other training examples)
 
 PyTorch runs with torch.set_num_threads(T) and OpenBLAS at 1 thread (TOOLCHAIN.md: both at
 2 threads oversubscribe the two cores); the OpenBLAS column of the GEMM table runs OpenBLAS
@@ -47,6 +51,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import torch_models  # noqa: E402
+import train_bench  # noqa: E402
 
 OPENBLAS = ctypes.CDLL("libopenblas.so.0")
 
@@ -157,7 +162,7 @@ def run(args):
     cache = tempfile.mkdtemp(prefix="gradc-bench-cache-")
     only = set(args.only.split(",")) if args.only else None
     want = lambda what: only is None or what in only  # noqa: E731
-    rows = {"models": [], "gemm": [], "triad": [], "compile": [], "optimizer": []}
+    rows = {"models": [], "gemm": [], "triad": [], "compile": [], "optimizer": [], "train": []}
     for threads in (1, 2):
         for name, (path, dims, _) in MODELS.items():
             if not want(name):
@@ -208,8 +213,30 @@ def run(args):
                     t.append(torch_update(sizes, threads, args.iters))
                 rows["optimizer"].append((label, threads, sum(sizes), statistics.median(g),
                                           statistics.median(t)))
+    if want("train"):
+        rows["train"] = train_rows(args)
     subprocess.run(["rm", "-rf", cache])
     return rows
+
+
+def train_rows(args):
+    """Epoch times (all rounds' epochs pooled), test accuracies and peak memory of the
+    Fashion-MNIST MLP in gradc and PyTorch, 5 epochs per round, at 2 threads."""
+    model = os.path.join(ROOT, "examples", "fashion_mlp.grad")
+    g, t, ga, ta, gm, tm = [], [], [], [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.rounds):
+            secs, _, peak, ckpt, _ = train_bench.gradc_train(
+                args.gradc, model, train_bench.TRAIN, 2, 5, tmp, ["--seed", str(r)])
+            g += secs
+            gm.append(peak)
+            ga.append(train_bench.gradc_accuracy(args.gradc, model, ckpt, 2))
+            secs, acc, rss = train_bench.torch_train(2, 5, r)
+            t += secs
+            ta.append(acc)
+            tm.append(rss)
+    m = statistics.median
+    return [("gradc", m(g), ga, max(gm)), ("PyTorch", m(t), ta, max(tm))]
 
 
 def markdown(rows, args):
@@ -253,6 +280,15 @@ def markdown(rows, args):
             out.append("| %s | %d | %.3f | %.3f | %.2f× | %.1f | %s |"
                        % (label, t, g, tt, tt / g, gbs, frac))
         out.append("")
+    if rows["train"]:
+        (_, g, ga, gm), (_, t, ta, tm) = rows["train"]
+        out += ["| Fashion-MNIST MLP, 5 epochs, 2 threads | s / epoch | test accuracy "
+                "| peak MB |", "|---|---|---|---|"]
+        for name, secs, acc, mem in rows["train"]:
+            out.append("| %s | %.3f | %s | %.0f |"
+                       % (name, secs, ", ".join("%.4f" % a for a in acc), mem))
+        out.append("| ratio (PyTorch / gradc) | %.2f× | | |" % (t / g))
+        out.append("")
     if rows["compile"]:
         out += ["| model | cold compile ms | from cache ms |", "|---|---|---|"]
         for n, c, h in rows["compile"]:
@@ -266,7 +302,8 @@ def main():
     ap.add_argument("--gradc", default=os.path.join(ROOT, "build", "gradc"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--iters", type=int, default=10)
-    ap.add_argument("--only", help="comma-separated: model names, gemm, triad, optimizer")
+    ap.add_argument("--only",
+                    help="comma-separated: model names, gemm, triad, optimizer, train")
     ap.add_argument("--markdown", help="also write the tables to this file")
     args = ap.parse_args()
     text = markdown(run(args), args)

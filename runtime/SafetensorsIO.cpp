@@ -182,4 +182,23 @@ std::optional<Safetensors> readSafetensors(const std::string &path, std::string 
   return readSafetensorsBytes(bytes, path, error);
 }
 
+bool looksLikeNpz(const std::string &path) {
+  InputFile f;
+  std::string err;
+  std::byte head[2] = {};
+  return f.open(path, err) && f.size() >= 2 && f.readAt(0, head, 2, err) &&
+         head[0] == std::byte{'P'} && head[1] == std::byte{'K'};
+}
+
+std::optional<NamedArrays> readParameterFile(const std::string &path, std::string &error) {
+  if (looksLikeNpz(path))
+    return readNpz(path, error);
+  std::optional<Safetensors> st = readSafetensors(path, error);
+  if (!st)
+    return std::nullopt;
+  std::erase_if(st->tensors,
+                [](const auto &t) { return t.first.starts_with(kOptimizerStatePrefix); });
+  return std::move(st->tensors);
+}
+
 } // namespace gradc::runtime

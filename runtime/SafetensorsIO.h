@@ -58,4 +58,15 @@ std::optional<Safetensors> readSafetensorsBytes(std::span<const std::byte> bytes
 /// Reads a .safetensors file.
 std::optional<Safetensors> readSafetensors(const std::string &path, std::string &error);
 
+/// How a checkpoint names its optimizer state: optimizer/STATE/PARAM ('/'
+/// appears in no name of the language, so these never meet a parameter).
+inline constexpr std::string_view kOptimizerStatePrefix = "optimizer/";
+
+/// True when `path` begins as a ZIP archive ("PK"), as .npz files do.
+bool looksLikeNpz(const std::string &path);
+
+/// The tensors of a parameter file (`--params`): an .npz, or a .safetensors,
+/// told apart by content. A checkpoint's optimizer state is left out.
+std::optional<NamedArrays> readParameterFile(const std::string &path, std::string &error);
+
 } // namespace gradc::runtime

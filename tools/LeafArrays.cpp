@@ -13,6 +13,7 @@
 #include "runtime/DataSource.h"
 #include "runtime/Examples.h"
 #include "runtime/NpyIO.h"
+#include "runtime/SafetensorsIO.h"
 #include "support/Diagnostics.h"
 
 #include <iostream>
@@ -130,7 +131,7 @@ void loadUserArrays(runtime::Engine &in, const ir::Graph &g, const std::string &
                     const std::string &inputsNpz, const std::vector<std::string> &ins) {
   if (!params.empty()) {
     std::string err;
-    auto arrays = runtime::readNpz(params, err);
+    auto arrays = runtime::readParameterFile(params, err);
     if (!arrays)
       dataError(err);
     for (auto &[name, arr] : *arrays) {
