@@ -326,3 +326,32 @@ TEST_CASE("every course model's loss falls when it trains on a fixed synthetic b
     CHECK(last < first - 0.02 * std::fabs(first)); // BCE heads on soft targets have a floor
   }
 }
+
+TEST_CASE("a gradient that is another parameter is read before either changes") {
+  // d/dA sum(A·B) = B and d/dB = A: native code may keep these gradients in
+  // the parameters' own buffers, and the update must not see half of it.
+  const char *src = R"(
+model pair {
+  dim N = 5
+  param A[N] = normal(1)
+  param B[N] = normal(1)
+  input x[N]
+  loss = sum(i: A[i]*B[i]) + 0.5*sum(i: x[i]^2)
+  minimize loss
+}
+)";
+  for (bool interp : {false, true}) {
+    CAPTURE(interp);
+    auto model = Model::fromString(src, trainingOptions(interp), "pair.grad");
+    Session s(model, 2);
+    s.setInput("x", Tensor::floats({5}, {1, 2, 3, 4, 5}));
+    s.setOptimizer({"sgd", {{"lr", 0.1}}, 0});
+    Tensor a = s.param("A"), b = s.param("B");
+    s.trainStep();
+    Tensor a1 = s.param("A"), b1 = s.param("B");
+    for (size_t i = 0; i < 5; ++i) {
+      CHECK(a1.f32[i] == doctest::Approx(a.f32[i] - 0.1f * b.f32[i]).epsilon(1e-6));
+      CHECK(b1.f32[i] == doctest::Approx(b.f32[i] - 0.1f * a.f32[i]).epsilon(1e-6));
+    }
+  }
+}
