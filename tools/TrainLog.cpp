@@ -134,6 +134,9 @@ std::string fmt(double v, const char *f = "%.4g") {
   return buf;
 }
 
+/// Where the legend's first row sits below a panel's frame.
+constexpr double kLegendTop = 56;
+
 /// One line of a panel: (epoch, value) points, a colour and a dash pattern.
 struct Series {
   std::string label, colour;
@@ -190,7 +193,8 @@ void drawPanel(std::ostringstream &os, double x0, double y0, double w, double h,
   os << "<text x=\"" << x0 + w / 2 << "\" y=\"" << y0 + h + 34
      << "\" text-anchor=\"middle\" font-size=\"12\">epoch</text>\n";
 
-  double ly = y0 + 16;
+  // The legend goes under the axis, two entries a row, where no curve runs.
+  int entry = 0;
   for (const Series &s : series) {
     if (s.points.empty())
       continue;
@@ -203,12 +207,12 @@ void drawPanel(std::ostringstream &os, double x0, double y0, double w, double h,
     for (auto [x, y] : s.points)
       os << "<circle cx=\"" << fmt(px(x), "%.1f") << "\" cy=\"" << fmt(py(y), "%.1f")
          << "\" r=\"3\" fill=\"" << s.colour << "\"/>\n";
-    os << "<line x1=\"" << x0 + w - 120 << "\" y1=\"" << ly - 4 << "\" x2=\"" << x0 + w - 96
-       << "\" y2=\"" << ly - 4 << "\" stroke=\"" << s.colour << "\" stroke-width=\"2\"" << dash
-       << "/>\n";
-    os << "<text x=\"" << x0 + w - 90 << "\" y=\"" << ly << "\" font-size=\"12\">"
-       << escapeXml(s.label) << "</text>\n";
-    ly += 16;
+    double lx = x0 + (entry % 2) * (w / 2), ly = y0 + h + kLegendTop + (entry / 2) * 18.0;
+    os << "<line x1=\"" << lx << "\" y1=\"" << ly - 4 << "\" x2=\"" << lx + 24 << "\" y2=\""
+       << ly - 4 << "\" stroke=\"" << s.colour << "\" stroke-width=\"2\"" << dash << "/>\n";
+    os << "<text x=\"" << lx + 30 << "\" y=\"" << ly << "\" font-size=\"12\">" << escapeXml(s.label)
+       << "</text>\n";
+    ++entry;
   }
 }
 
@@ -236,9 +240,12 @@ std::string TrainLog::svg(const std::string &title) const {
   }
   bool twoPanels = !metrics.empty();
   double width = twoPanels ? 960 : 500;
+  // Room for the taller of the two legends (two entries a row).
+  size_t rows = (std::max(loss.size(), mets.size()) + 1) / 2;
+  double height = 70 + 310 + kLegendTop + 18.0 * static_cast<double>(rows) + 6;
   std::ostringstream os;
-  os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width
-     << "\" height=\"440\" font-family=\"sans-serif\">\n";
+  os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
+     << "\" font-family=\"sans-serif\">\n";
   os << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   os << "<text x=\"" << width / 2
      << "\" y=\"22\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"bold\">"
