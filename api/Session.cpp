@@ -11,7 +11,6 @@
 #include "api/Pipeline.h"
 #include "codegen/NativeEngine.h"
 #include "frontend/CompileModel.h"
-#include "runtime/AtomicFile.h"
 #include "runtime/Initializers.h"
 #include "runtime/Interpreter.h"
 #include "runtime/NpyIO.h"
