@@ -10,10 +10,11 @@ alternating for ROUNDS rounds. Reported: the median epoch time of each and their
 from `gradc run` on the whole test set), and peak memory (max RSS).
 
 With --examples it also times the README's other examples (gradc only): the residual CNN
-on Fashion-MNIST and the character LSTM on /usr/share/common-licenses/GPL-3.
+on Fashion-MNIST and the character LSTM on /usr/share/common-licenses/GPL-3. With --cnn the
+residual CNN also trains one epoch in PyTorch (the same layers, batch size and optimizer).
 
   /usr/bin/python3 bench/train_bench.py [--gradc build/gradc] [--threads 2] [--epochs 5]
-      [--rounds 2] [--examples]
+      [--rounds 2] [--examples] [--cnn]
 """
 
 import argparse
@@ -35,7 +36,7 @@ TEST_IN = ["--in", "x=%s/t10k-images-idx3-ubyte.gz" % FASHION,
 TORCH_CHILD = r"""
 import gzip, resource, sys, time
 import numpy as np, torch
-threads, epochs, seed = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+threads, epochs, seed, kind = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 torch.set_num_threads(threads)
 torch.manual_seed(seed)
 def idx(path, offset):
@@ -46,10 +47,29 @@ X = torch.tensor(idx(D + "/train-images-idx3-ubyte.gz", 16).reshape(-1, 784), dt
 Y = torch.tensor(idx(D + "/train-labels-idx1-ubyte.gz", 8).astype(np.int64))
 Xt = torch.tensor(idx(D + "/t10k-images-idx3-ubyte.gz", 16).reshape(-1, 784), dtype=torch.float32) / 255
 Yt = torch.tensor(idx(D + "/t10k-labels-idx1-ubyte.gz", 8).astype(np.int64))
-model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
-opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-lossf = torch.nn.CrossEntropyLoss()
-B = 128
+nn = torch.nn
+
+
+class Block(nn.Module):  # the lecture's residual block: relu(L + BN(conv(relu(BN(conv L)))))
+    def __init__(self, c):
+        super().__init__()
+        self.a, self.na = nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c)
+        self.b, self.nb = nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        return torch.relu(x + self.nb(self.b(torch.relu(self.na(self.a(x))))))
+
+
+if kind == "mlp":  # examples/fashion_mlp.grad
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    opt, B = torch.optim.Adam(model.parameters(), lr=1e-3), 128
+else:  # examples/fashion_resnet.grad
+    X, Xt = X.reshape(-1, 1, 28, 28), Xt.reshape(-1, 1, 28, 28)
+    model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+                          nn.MaxPool2d(2), Block(16), nn.MaxPool2d(2), Block(16),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10))
+    opt, B = torch.optim.Adam(model.parameters(), lr=2e-3), 64
+lossf = nn.CrossEntropyLoss()
 for e in range(epochs):
     t0 = time.perf_counter()
     order = torch.randperm(X.shape[0])
@@ -60,6 +80,7 @@ for e in range(epochs):
         loss.backward()
         opt.step()
     print("epoch", time.perf_counter() - t0, flush=True)
+model.eval()
 with torch.no_grad():
     acc = (model(Xt).argmax(1) == Yt).float().mean().item()
 print("acc", acc)
@@ -87,9 +108,9 @@ def gradc_accuracy(gradc, model, ckpt, threads):
     return float(re.search(r"acc : f32\[\]\n\s+(\S+)", out).group(1))
 
 
-def torch_train(threads, epochs, seed):
+def torch_train(threads, epochs, seed, kind="mlp"):
     out = subprocess.run([sys.executable, "-c", TORCH_CHILD, str(threads), str(epochs),
-                          str(seed)], check=True, capture_output=True, text=True).stdout
+                          str(seed), kind], check=True, capture_output=True, text=True).stdout
     secs = [float(l.split()[1]) for l in out.splitlines() if l.startswith("epoch")]
     acc = float(re.search(r"acc (\S+)", out).group(1))
     rss = float(re.search(r"rss_mb (\S+)", out).group(1))
@@ -104,6 +125,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--examples", action="store_true",
                     help="also time the README's residual CNN and character LSTM")
+    ap.add_argument("--cnn", action="store_true",
+                    help="also train the residual CNN for one epoch in gradc and in PyTorch")
     args = ap.parse_args()
     model = os.path.join(ROOT, "examples", "fashion_mlp.grad")
     g_secs, t_secs, g_acc, t_acc, g_mem, t_mem = [], [], [], [], [], []
@@ -129,6 +152,17 @@ def main():
         print("| PyTorch | %.3f | %s | %.0f |" % (m(t_secs), " ".join("%.4f" % a for a in t_acc),
                                                 max(t_mem)))
         print("| ratio (PyTorch / gradc) | %.2f× | | |" % (m(t_secs) / m(g_secs)))
+        if args.cnn:
+            path = os.path.join(ROOT, "examples", "fashion_resnet.grad")
+            data = TRAIN.replace("x=", "img=").replace("y=", "label=")
+            secs, _, peak, _, _ = gradc_train(args.gradc, path, data, args.threads, 1, tmp)
+            tsecs, tacc, trss = torch_train(args.threads, 1, 0, "cnn")
+            print("\nFashion-MNIST residual CNN, batch 64, Adam 2e-3, 1 epoch, %d threads"
+                  % args.threads)
+            print("| | s / epoch | peak memory MB |\n|---|---|---|")
+            print("| gradc | %.2f | %.0f |" % (secs[0], peak))
+            print("| PyTorch | %.2f | %.0f |" % (tsecs[0], trss))
+            print("| ratio (PyTorch / gradc) | %.2f× | |" % (tsecs[0] / secs[0]))
         if args.examples:
             print("\n| README example | epochs | s / epoch (median) | training loss, metrics "
                   "| validation loss, metrics | total s | peak memory MB |")

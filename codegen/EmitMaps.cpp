@@ -58,11 +58,29 @@ void Emitter::emitRemap(const ir::Op &op) {
   });
 }
 
+bool Emitter::scatterOwnsRows(const ir::Op &op) {
+  const ir::TensorType &r = op.result()->type, &src = op.operand(0)->type;
+  const ir::IndexMap &to = op.maps[0];
+  return r.rank() > 0 && src.rank() > 0 && r.shape[0] == src.shape[0] && !to.empty() &&
+         !to[0].isIndirect() && to[0].pos.isVar(0);
+}
+
 void Emitter::emitScatterAdd(const ir::Op &op) {
   const ir::Value *r = op.result(), *src = op.operand(0);
-  zeroFill(*this, r);
   const std::vector<int64_t> &shape = src->type.shape;
-  loopNest(shape, false, [&](const Loops &idx) {
+  bool rows = scatterOwnsRows(op);
+  if (rows) {
+    // This piece's rows [begin, end) of the result, and no others.
+    int64_t rowBytes = r->type.numElements() / r->type.shape[0] * MemoryPlan::elementBytes(r->type);
+    llvm::Value *first =
+        b_->CreateGEP(b_->getInt8Ty(), base(r), b_->CreateMul(ks_.begin, c64(rowBytes)));
+    b_->CreateMemSet(first, b_->getInt8(0),
+                     b_->CreateMul(b_->CreateSub(ks_.end, ks_.begin), c64(rowBytes)),
+                     llvm::MaybeAlign(4));
+  } else {
+    zeroFill(*this, r);
+  }
+  loopNest(shape, rows, [&](const Loops &idx) {
     Access dst = access(op, op.maps[0], r->type.shape, idx, shape);
     llvm::Value *x = loadF32(src, shape.empty() ? c64(0) : linear(shape, idx));
     if (dst.inBounds) // dropped: add 0 at a clamped position instead

@@ -152,10 +152,10 @@ void Emitter::emitOp(const ir::Op &op) {
       return; // a view: its readers read its source
     body = [&] { emitRemap(op); };
     break;
-  case OpClass::Scatter: // writes may meet: one thread
+  case OpClass::Scatter: // writes may meet: one thread, unless rows are its own
     body = [&] { emitScatterAdd(op); };
-    parallel = false;
-    outer = 1;
+    parallel = scatterOwnsRows(op);
+    outer = parallel ? op.operand(0)->type.shape[0] : 1;
     break;
   case OpClass::Contract: // the tier is decided here, once
     if (isGemm(op)) { // one call; the GEMM kernel has its own threads

@@ -26,8 +26,8 @@
 
 #include <functional>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -187,6 +187,11 @@ public:
   /// Emits `op` (isDirect) with the result's innermost axis in registers.
   void emitDirect(const ir::Op &op);
   void emitReduce(const ir::Op &op);
+  /// True when scatter `op` places its source's first loop variable, as it
+  /// is, on the result's first axis: different values of it write disjoint
+  /// rows, so the scatter splits across threads along that axis (max
+  /// pooling's and gather's adjoints do).
+  static bool scatterOwnsRows(const ir::Op &op);
   void emitNormalize(const ir::Op &op);
   void emitYield(const ir::Op &op);
   /// True when `op` reads a view, directly or through the fused ops it
