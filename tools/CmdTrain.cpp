@@ -280,6 +280,9 @@ int runTrain(const TrainOptions &o) {
 
   // Compiled before the clock starts, so that epoch times are training alone.
   s.compile(true);
+  if (s.gradientNames().empty())
+    std::cerr << "gradc: warning: the loss of model '" << model->name()
+              << "' depends on no parameter: training changes nothing\n";
   if (val)
     s.compile(false);
   if (tail)
