@@ -58,9 +58,34 @@ llvm::Value *isNaN(llvm::IRBuilder<> &b, llvm::Value *x) { return b.CreateFCmpUN
 void overGroup(Emitter &E, const ir::Value *x, const Groups &g, const Emitter::Loops &kept,
                const std::function<void(llvm::Value *v, const Emitter::Loops &red)> &step) {
   E.loopNest(g.reduced, false, [&](const Emitter::Loops &red) {
-    llvm::Value *off = E.linear(x->type.shape, g.full(kept, red));
-    step(E.loadF32(x, x->type.rank() == 0 ? E.c64(0) : off), red);
+    Emitter::Loops at = g.full(kept, red);
+    llvm::Value *off = x->type.rank() == 0 ? E.c64(0) : E.linear(x->type.shape, at);
+    step(E.elementAt(x, at, off), red);
   });
+}
+
+/// The position of the group's first maximum (of its first NaN, if any),
+/// as an i64.
+llvm::Value *groupArgmax(Emitter &E, const ir::Value *x, const Groups &g,
+                         const Emitter::Loops &kept) {
+  llvm::IRBuilder<> &b = E.b();
+  llvm::Value *acc = slot(E, E.f32(), "best");
+  llvm::Value *pos = slot(E, E.i64(), "pos");
+  llvm::Value *seen = slot(E, b.getInt1Ty(), "seen");
+  b.CreateStore(llvm::ConstantFP::getInfinity(E.f32(), true), acc);
+  b.CreateStore(E.c64(0), pos);
+  b.CreateStore(b.getFalse(), seen);
+  overGroup(E, x, g, kept, [&](llvm::Value *v, const Emitter::Loops &red) {
+    llvm::Value *best = b.CreateLoad(E.f32(), acc);
+    llvm::Value *was = b.CreateLoad(b.getInt1Ty(), seen);
+    llvm::Value *gt = b.CreateOr(b.CreateFCmpOGT(v, best), isNaN(b, v));
+    llvm::Value *better =
+        b.CreateOr(b.CreateNot(was), b.CreateAnd(b.CreateNot(isNaN(b, best)), gt));
+    b.CreateStore(b.CreateSelect(better, v, best), acc);
+    b.CreateStore(b.CreateSelect(better, red[0], b.CreateLoad(E.i64(), pos)), pos);
+    b.CreateStore(b.getTrue(), seen);
+  });
+  return b.CreateLoad(E.i64(), pos);
 }
 
 /// The group's maximum, NaN if it holds one (stored in `m`).
@@ -101,6 +126,13 @@ void groupSumExp(Emitter &E, const ir::Value *x, const Groups &g, const Emitter:
 
 } // namespace
 
+llvm::Value *Emitter::argmaxAt(const ir::Op &argmax, const Loops &kept) {
+  GRADC_ASSERT(argmax.kind == OpKind::ArgMax && argmax.axes.size() == 1,
+               "argmaxAt of an op that is not an argmax over one axis");
+  const ir::Value *x = argmax.operand(0);
+  return groupArgmax(*this, x, Groups(x->type.shape, argmax.axes), kept);
+}
+
 void Emitter::emitReduce(const ir::Op &op) {
   const ir::Value *x = op.operand(0), *r = op.result();
   Groups g(x->type.shape, op.axes);
@@ -135,22 +167,7 @@ void Emitter::emitReduce(const ir::Op &op) {
     }
     case OpKind::ArgMax: {
       GRADC_ASSERT(op.axes.size() == 1, "argmax over more than one axis");
-      llvm::Value *pos = slot(*this, i64(), "pos");
-      llvm::Value *seen = slot(*this, b_->getInt1Ty(), "seen");
-      b_->CreateStore(llvm::ConstantFP::getInfinity(f32(), true), acc);
-      b_->CreateStore(c64(0), pos);
-      b_->CreateStore(b_->getFalse(), seen);
-      overGroup(*this, x, g, kept, [&](llvm::Value *v, const Loops &red) {
-        llvm::Value *best = b_->CreateLoad(f32(), acc);
-        llvm::Value *was = b_->CreateLoad(b_->getInt1Ty(), seen);
-        llvm::Value *gt = b_->CreateOr(b_->CreateFCmpOGT(v, best), isNaN(*b_, v));
-        llvm::Value *better =
-            b_->CreateOr(b_->CreateNot(was), b_->CreateAnd(b_->CreateNot(isNaN(*b_, best)), gt));
-        b_->CreateStore(b_->CreateSelect(better, v, best), acc);
-        b_->CreateStore(b_->CreateSelect(better, red[0], b_->CreateLoad(i64(), pos)), pos);
-        b_->CreateStore(b_->getTrue(), seen);
-      });
-      b_->CreateStore(b_->CreateTrunc(b_->CreateLoad(i64(), pos), i32()),
+      b_->CreateStore(b_->CreateTrunc(groupArgmax(*this, x, g, kept), i32()),
                       b_->CreateGEP(i32(), base(r), out));
       break;
     }

@@ -176,6 +176,8 @@ void Emitter::emitOp(const ir::Op &op) {
     }
     break;
   case OpClass::Reduce:
+    if (plan_.isInlined(op.result()))
+      return; // an argmax its scatter computes
     body = [&] { emitReduce(op); };
     break;
   case OpClass::Normalize: { // split over the first axis that is not normalized

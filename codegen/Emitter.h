@@ -187,6 +187,9 @@ public:
   /// Emits `op` (isDirect) with the result's innermost axis in registers.
   void emitDirect(const ir::Op &op);
   void emitReduce(const ir::Op &op);
+  /// The i64 position an argmax op holds at its element `kept`, computed
+  /// here (an argmax inlined into the scatter that reads it).
+  llvm::Value *argmaxAt(const ir::Op &argmax, const Loops &kept);
   /// True when scatter `op` places its source's first loop variable, as it
   /// is, on the result's first axis: different values of it write disjoint
   /// rows, so the scatter splits across threads along that axis (max

@@ -37,6 +37,20 @@ bool fusable(const ir::Op &op) {
          op.result()->type.rank() > 0;
 }
 
+/// An argmax its one reader, a scatter, may compute where it reads the
+/// index: the scatter's positions along one axis, and nothing else.
+bool argmaxOfScatter(const ir::Op &op, const std::vector<const ir::Op *> &readers) {
+  if (op.kind != ir::OpKind::ArgMax || readers.size() != 1)
+    return false;
+  const ir::Op &r = *readers[0];
+  if (r.kind != ir::OpKind::ScatterAdd || r.parent != op.parent || r.operand(0) == op.result())
+    return false;
+  int uses = 0;
+  for (const ir::AxisIndex &ax : r.maps[0])
+    uses += ax.isIndirect() && r.operand(ax.indirect) == op.result();
+  return uses == 1;
+}
+
 /// A sum its operand `v` may be computed in: a plain contraction (of one
 /// factor, or one the direct form does not take) that reads `v` once per
 /// loop point and each element of `v` at one loop point at most: every
@@ -140,7 +154,9 @@ std::unordered_set<const ir::Value *> findInlined(const ir::Graph &g) {
       return elementwise(*r) && r->result()->type.shape == v->type.shape;
     };
     bool take = true;
-    if (viewable(*op)) {
+    if (argmaxOfScatter(*op, rs)) {
+      take = true; // max pooling's adjoint: no i32 tensor written and read back
+    } else if (viewable(*op)) {
       for (const ir::Op *r : rs)
         take = take && readsElementwise(r);
     } else if (fusable(*op)) {

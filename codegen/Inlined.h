@@ -1,8 +1,7 @@
 //===- codegen/Inlined.h - Values computed where they are read -------------===//
 //
-// Two kinds of value need neither a kernel nor storage of their own: their
-// one kind of reader, an elementwise kernel, computes them at its own loop
-// point instead.
+// Some values need neither a kernel nor storage of their own: their reader
+// computes them at its own loop point instead.
 //
 //  - A *view*: a remap (a broadcast of a bias over a batch, a transpose, a
 //    shift) every reader of which is elementwise. The reader reads the
@@ -17,6 +16,10 @@
 //    A value with several readers is recomputed by each, so it is inlined
 //    only while that costs a few vector ops per element (kMaxRecompute),
 //    less than storing it and loading it back.
+//
+//  - An argmax whose one reader is a scatter that places along one axis
+//    where the argmax points (the adjoint of a max: max pooling's). The
+//    scatter computes the argmax of its group at each of its points.
 //
 // This is the simplest form of fusion: a value read by a GEMM, a
 // convolution or a remap, or too costly to recompute, is still stored.
