@@ -251,8 +251,8 @@ Emitter::Access Emitter::access(const ir::Op &op, const ir::IndexMap &map,
     for (const ir::Affine &x : map[a].indirectAt)
       at.push_back({x, -1, {}});
     Access where = access(op, at, index->type.shape, loops, loopExtents);
-    llvm::Value *v = plan_.isInlined(index) ? argmaxAt(*index->def, where.at)
-                                            : loadIndex(index, where.offset);
+    llvm::Value *v =
+        plan_.isInlined(index) ? argmaxAt(*index->def, where.at) : loadIndex(index, where.offset);
     if (where.inBounds)
       v = b_->CreateSelect(where.inBounds, v, c64(0));
     llvm::Value *p = b_->CreateAdd(v, affineValue(*this, op, map[a].pos, loops));
