@@ -219,7 +219,7 @@ int runTrain(const TrainOptions &o) {
   std::optional<runtime::LrSchedule> schedule =
       runtime::LrSchedule::parse(o.schedule, s.learningRate(), err);
   if (!schedule)
-    throw UsageError("--lr-schedule " + o.schedule + ": " + err);
+    throw UsageError(err); // names the flag and the spec already
 
   // The log of every epoch so far, and where this run starts.
   TrainLog log;
