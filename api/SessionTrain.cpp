@@ -14,6 +14,7 @@
 #include "api/SessionImpl.h"
 
 #include "api/ArrayConvert.h"
+#include "ir/OptimizerArgs.h"
 #include "runtime/SafetensorsIO.h"
 
 #include <charconv>
@@ -116,8 +117,8 @@ void Session::setOptimizer(const OptimizerSettings &settings) {
 std::string Session::optimizerDescription() { return impl_->trainerFor().config().describe(); }
 
 void Session::setLearningRate(double lr) {
-  if (!(lr > 0) || !std::isfinite(lr))
-    throw Error("learning rate " + std::to_string(lr) + " must be a finite number > 0");
+  if (const char *why = ir::optimizerArgumentRange("lr", lr))
+    throw Error("learning rate " + std::to_string(lr) + " is out of range (" + why + ")");
   impl_->trainerFor().setLearningRate(lr);
 }
 

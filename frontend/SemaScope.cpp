@@ -430,14 +430,10 @@ void SemaImpl::declareBody(int scope, const std::vector<ast::StmtPtr> &body, boo
         fatalIn(scope, o->call->loc, "'" + o->call->callee + "' needs a learning rate: " +
                                          o->call->callee + "(lr = 1e-3)");
       for (auto &[k, v] : model_->optimizer.args)
-        if (!(v >= 0) || ((k == "lr" || k == "eps") && !(v > 0)) ||
-            ((k == "beta" || k == "beta1" || k == "beta2" || k == "alpha") && !(v < 1)))
+        if (const char *why = ir::optimizerArgumentRange(k, v))
           fatalIn(scope, o->call->loc,
                   "optimizer argument " + k + " = " + std::to_string(v) + " is out of range (" +
-                      (k == "lr" || k == "eps" ? "it must be positive"
-                       : k == "weight_decay"   ? "it must be at least 0"
-                                               : "it must be in [0, 1)") +
-                      ")");
+                      why + ")");
       break;
     }
     case ast::StmtKind::ClipNorm: {

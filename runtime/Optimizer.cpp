@@ -39,28 +39,15 @@ std::optional<OptimizerConfig> OptimizerConfig::fromSpec(const std::string &name
       error = "optimizer '" + name + "' has no parameter '" + key + "'";
       return std::nullopt;
     }
+    if (const char *why = ir::optimizerArgumentRange(key, value)) {
+      std::ostringstream os;
+      os << "optimizer '" << name << "': " << key << " = " << value << " is out of range (" << why
+         << ")";
+      error = os.str();
+      return std::nullopt;
+    }
     *s->second = value;
   }
-  // Values that would make the rule diverge or divide by zero.
-  auto bad = [&](const char *what, double v, const char *range) {
-    std::ostringstream os;
-    os << "optimizer '" << name << "': " << what << " = " << v << " must be " << range;
-    error = os.str();
-    return std::nullopt;
-  };
-  auto finite = [](double v) { return std::isfinite(v); };
-  if (!(c.lr > 0) || !finite(c.lr))
-    return bad("lr", c.lr, "a finite number > 0");
-  for (auto [what, v] : {std::pair<const char *, double>{"beta", c.beta},
-                         {"alpha", c.alpha},
-                         {"beta1", c.beta1},
-                         {"beta2", c.beta2}})
-    if (!(v >= 0 && v < 1))
-      return bad(what, v, "in [0, 1)");
-  if (!(c.eps > 0) || !finite(c.eps))
-    return bad("eps", c.eps, "a finite number > 0");
-  if (!(c.weightDecay >= 0) || !finite(c.weightDecay))
-    return bad("weight_decay", c.weightDecay, "a finite number >= 0");
   return c;
 }
 
