@@ -16,8 +16,8 @@
 #include "api/ArrayConvert.h"
 #include "ir/OptimizerArgs.h"
 #include "runtime/SafetensorsIO.h"
+#include "support/ParseNumber.h"
 
-#include <charconv>
 #include <cmath>
 
 namespace gradc {
@@ -158,14 +158,12 @@ constexpr const char *kCheckpointFormat = "gradc checkpoint";
 uint64_t metadataCount(const std::map<std::string, std::string> &meta, const char *key,
                        const std::string &path) {
   auto it = meta.find(key);
-  uint64_t v = 0;
   if (it == meta.end())
     throw Error(path + ": the checkpoint has no '" + key + "' entry in its metadata");
-  const std::string &s = it->second;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty())
-    throw Error(path + ": the checkpoint's '" + key + "' is '" + s + "', not a count");
-  return v;
+  std::optional<uint64_t> v = parseCount(it->second);
+  if (!v)
+    throw Error(path + ": the checkpoint's '" + key + "' is '" + it->second + "', not a count");
+  return *v;
 }
 
 } // namespace

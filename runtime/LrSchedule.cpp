@@ -1,8 +1,11 @@
 //===- runtime/LrSchedule.cpp - Learning-rate schedules of gradc train -----===//
 #include "runtime/LrSchedule.h"
 
+#include "support/ParseNumber.h"
+
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <sstream>
 
 namespace gradc::runtime {
@@ -36,16 +39,14 @@ std::optional<LrSchedule> LrSchedule::parse(const std::string &spec, double lr0,
     size_t colon = rest.find(':');
     if (colon == std::string::npos)
       return bad("expected step:EVERY:FACTOR (step:10:2 halves the rate every 10 epochs)");
-    std::string every = rest.substr(0, colon);
-    char *end = nullptr;
-    long long e = std::strtoll(every.c_str(), &end, 10);
-    if (every.empty() || *end != '\0' || e < 1)
+    std::optional<uint64_t> e = parseCount(std::string_view(rest).substr(0, colon));
+    if (!e || *e < 1 || *e > uint64_t(std::numeric_limits<int64_t>::max()))
       return bad("EVERY must be a whole number of epochs, at least 1");
     std::optional<double> f = factorOf(rest.substr(colon + 1));
     if (!f)
       return bad("FACTOR must be a number above 1 (the rate is divided by it)");
     s.kind_ = Kind::Step;
-    s.every_ = e;
+    s.every_ = static_cast<int64_t>(*e);
     s.factor_ = *f;
     return s;
   }

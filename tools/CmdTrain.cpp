@@ -16,6 +16,7 @@
 #include "runtime/DataSource.h"
 #include "runtime/Examples.h"
 #include "runtime/LrSchedule.h"
+#include "support/ParseNumber.h"
 #include "tools/Commands.h"
 #include "tools/LeafArrays.h"
 #include "tools/TrainLog.h"
@@ -232,11 +233,10 @@ int runTrain(const TrainOptions &o) {
     std::map<std::string, std::string> meta = s.loadCheckpoint(o.resume);
     auto count = [&](const std::string &key) {
       std::string v = metadataOr(meta, key, o.resume);
-      char *end = nullptr;
-      unsigned long long n = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end)
+      std::optional<uint64_t> n = parseCount(v);
+      if (!n)
         dataError(o.resume + ": the checkpoint's '" + key + "' is '" + v + "', not a count");
-      return static_cast<uint64_t>(n);
+      return *n;
     };
     start = static_cast<int64_t>(count("epoch"));
     seed = count("seed"); // the examples' order continues as it began
