@@ -179,16 +179,19 @@ Session::Impl::Run &Session::Impl::runFor(api::GraphKind kind) {
   return r;
 }
 
-void Session::Impl::syncHeld(const std::string &name) {
-  for (auto &[leafName, leaf] : leaves) {
-    if (leaf.heldBy < 0 || (!name.empty() && leafName != name))
-      continue;
-    Run &holder = runs[leaf.heldBy];
-    leaf.value = toTensor(holder.engine->leafValue(leafName));
-    leaf.version = ++clock;
-    holder.seen[leafName] = leaf.version; // it holds this value already
-    leaf.heldBy = -1;
-  }
+void Session::Impl::pull(const std::string &name, Leaf &leaf) {
+  if (leaf.heldBy < 0)
+    return;
+  Run &holder = runs[leaf.heldBy];
+  leaf.value = toTensor(holder.engine->leafValue(name));
+  leaf.version = ++clock;
+  holder.seen[name] = leaf.version; // it holds this value already
+  leaf.heldBy = -1;
+}
+
+void Session::Impl::syncHeld() {
+  for (auto &[name, leaf] : leaves)
+    pull(name, leaf);
 }
 
 Session::Impl::Run &Session::Impl::pass(api::GraphKind kind) {
@@ -196,8 +199,7 @@ Session::Impl::Run &Session::Impl::pass(api::GraphKind kind) {
   for (auto &[name, leaf] : leaves) {
     if (!r.engine->findLeaf(name) || leaf.heldBy == static_cast<int>(kind))
       continue;
-    if (leaf.heldBy >= 0)
-      syncHeld(name);
+    pull(name, leaf);
     auto it = r.seen.find(name);
     if (it != r.seen.end() && it->second == leaf.version)
       continue;
@@ -369,8 +371,9 @@ Tensor Session::param(const std::string &name) const {
   const ir::Op &op = impl_->leafOp(name, "parameter or state");
   if (op.kind != ir::OpKind::Param && op.kind != ir::OpKind::State)
     throw Error("'" + name + "' is not a parameter or state");
-  impl_->syncHeld(name);
-  return impl_->leaves.at(name).value;
+  Impl::Leaf &leaf = impl_->leaves.at(name);
+  impl_->pull(name, leaf);
+  return leaf.value;
 }
 
 void Session::setParam(const std::string &name, const Tensor &value) {

@@ -107,9 +107,10 @@ struct Session::Impl {
   Run &runFor(api::GraphKind kind);
   /// Brings the engine of `kind` up to date with the leaves and runs it.
   Run &pass(api::GraphKind kind);
-  /// Copies back into the master copy every leaf an engine holds newer
-  /// (all of them when `name` is empty).
-  void syncHeld(const std::string &name = "");
+  /// Copies `leaf` back into the master copy if an engine holds it newer.
+  void pull(const std::string &name, Leaf &leaf);
+  /// pull() for every leaf.
+  void syncHeld();
   /// The leaf op named `name` in the evaluation or training graph; throws
   /// Error naming `what` was looked for.
   const ir::Op &leafOp(const std::string &name, const char *what);

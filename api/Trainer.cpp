@@ -67,6 +67,7 @@ void Trainer::fixParams(const runtime::Engine &engine) {
     } else {
       p.f64.assign(states, std::vector<double>(static_cast<size_t>(p.size), 0.0));
     }
+    names_.push_back(name);
     params_.push_back(std::move(p));
   }
   fixed_ = true;
@@ -89,25 +90,28 @@ void Trainer::nativeStep(runtime::Engine &engine, runtime::ThreadPool *pool, int
       sizes.push_back(p.size);
     kernel_ = std::make_unique<codegen::UpdateKernel>(config_, std::move(sizes), optLevel);
   }
-  codegen::UpdateKernel::Buffers b;
-  for (Param &p : params_) {
-    b.params.push_back(static_cast<float *>(native.leafData(p.name)));
-    const void *g = native.valueData(p.grad);
-    if (p.copyGrad) {
-      auto *dst = reinterpret_cast<float *>(p.gradCopy.data());
-      if (g)
-        std::memcpy(dst, g, static_cast<size_t>(p.size) * sizeof(float));
-      else // a rank-0 constant, held as an immediate
-        dst[0] = static_cast<float>(native.value(p.grad).data[0]);
-      g = dst;
+  // The buffers stay where they are from one step to the next (the engine's
+  // leaves and arena, this trainer's state), so their table is built once.
+  if (buffers_.params.empty())
+    for (Param &p : params_) {
+      buffers_.params.push_back(static_cast<float *>(native.leafData(p.name)));
+      buffers_.grads.push_back(p.copyGrad ? reinterpret_cast<const float *>(p.gradCopy.data())
+                                          : static_cast<const float *>(native.valueData(p.grad)));
+      std::vector<float *> state;
+      for (runtime::AlignedBuffer &s : p.f32)
+        state.push_back(reinterpret_cast<float *>(s.data()));
+      buffers_.state.push_back(std::move(state));
     }
-    b.grads.push_back(static_cast<const float *>(g));
-    std::vector<float *> state;
-    for (runtime::AlignedBuffer &s : p.f32)
-      state.push_back(reinterpret_cast<float *>(s.data()));
-    b.state.push_back(std::move(state));
+  for (Param &p : params_) {
+    if (!p.copyGrad)
+      continue;
+    auto *dst = reinterpret_cast<float *>(p.gradCopy.data());
+    if (const void *g = native.valueData(p.grad))
+      std::memcpy(dst, g, static_cast<size_t>(p.size) * sizeof(float));
+    else // a rank-0 constant, held as an immediate
+      dst[0] = static_cast<float>(native.value(p.grad).data[0]);
   }
-  gradNorm_ = kernel_->clippedStep(b, steps_, pool);
+  gradNorm_ = kernel_->clippedStep(buffers_, steps_, pool);
 }
 
 void Trainer::referenceStep(runtime::Engine &engine) {
@@ -131,13 +135,6 @@ void Trainer::referenceStep(runtime::Engine &engine) {
                            state, p.size);
     engine.set(p.name, std::move(values[i]));
   }
-}
-
-std::vector<std::string> Trainer::paramNames() const {
-  std::vector<std::string> r;
-  for (const Param &p : params_)
-    r.push_back(p.name);
-  return r;
 }
 
 runtime::NamedArrays Trainer::stateArrays() const {

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "codegen/UpdateKernel.h"
 #include "runtime/AlignedBuffer.h"
 #include "runtime/Engine.h"
 #include "runtime/NpyIO.h"
@@ -24,9 +25,6 @@
 #include <string>
 #include <vector>
 
-namespace gradc::codegen {
-class UpdateKernel;
-}
 namespace gradc::runtime {
 class ThreadPool;
 }
@@ -53,7 +51,7 @@ public:
 
   /// The parameters the optimizer updates, in order (after the first step
   /// or prepare()).
-  std::vector<std::string> paramNames() const;
+  const std::vector<std::string> &paramNames() const { return names_; }
   /// Fixes the parameter list from `engine`'s graph without stepping (so a
   /// checkpoint's state can be restored before the first step).
   void prepare(const runtime::Engine &engine);
@@ -77,6 +75,8 @@ private:
   int64_t steps_ = 0;
   double gradNorm_ = 0;
   std::vector<Param> params_;
+  std::vector<std::string> names_;         ///< params_' names, in order
+  codegen::UpdateKernel::Buffers buffers_; ///< native code: built at the first step
   bool fixed_ = false;
   std::unique_ptr<codegen::UpdateKernel> kernel_;
 };
