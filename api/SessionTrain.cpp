@@ -235,6 +235,9 @@ std::map<std::string, std::string> Session::loadCheckpoint(const std::string &pa
     throw Error(path + ": " + err + "; it was saved with " + meta["optimizer"]);
   for (auto &[name, t] : values)
     s.setLeaf(name, std::move(t), s.leafOp(name, "parameter or state"));
+  // The run continues the checkpoint's: its seed for every graph made from
+  // now on, and its noise counter for the one that trains.
+  s.seed = seed;
   s.runs[static_cast<int>(api::GraphKind::Gradient)].engine->setNoiseSeed(seed, noiseCall);
   return meta;
 }
